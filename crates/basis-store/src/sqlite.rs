@@ -1,0 +1,956 @@
+//! The embedded store: SQLite in WAL mode with `synchronous = FULL`, one writer connection and a
+//! small pool of readers. Events go in as multi-row inserts inside one transaction per batch, so
+//! an acknowledged batch survives `kill -9` and a crash mid-batch leaves nothing of it.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use basis_core::Timestamp;
+use basis_core::person::Person;
+use basis_core::subject::AccountPeriod;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Row, SqlitePool};
+
+use crate::{
+    ActivityCount, ApiKeyRecord, AppendOutcome, AuditEntry, EventRewrite, IdentityTaken, LedgerRow,
+    LedgerTotal, LegalHold, NewEvent, NewPrivacyRecord, PrivacyKind, PrivacyRecord, PrivacyWrite,
+    PutPerson, Result, Role, Store, StoreError, StoredEvent, parse_status,
+};
+
+/// Schema migrations, applied in order, each once.
+const MIGRATIONS: [(i64, &str); 1] = [(1, include_str!("../migrations/0001_initial.sql"))];
+
+/// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters).
+const ROWS_PER_INSERT: usize = 500;
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+fn options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory")
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `dir` and migrates it.
+    ///
+    /// # Errors
+    /// When the directory cannot be created or the database cannot be opened or migrated.
+    pub async fn open(dir: &Path) -> Result<SqliteStore> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::DataDir {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let path = dir.join("basis.db");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options(&path))
+            .await?;
+        migrate(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options(&path).read_only(true))
+            .await?;
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// Opens a store on a database URL such as `sqlite::memory:` (tests, benchmarks).
+    ///
+    /// # Errors
+    /// When the database cannot be opened or migrated.
+    pub async fn open_url(url: &str) -> Result<SqliteStore> {
+        let opts = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await?;
+        migrate(&writer).await?;
+        Ok(SqliteStore {
+            reader: writer.clone(),
+            writer,
+        })
+    }
+
+    /// Closes both pools, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        .execute(pool)
+        .await?;
+    for (version, sql) in MIGRATIONS {
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
+                .bind(version)
+                .fetch_optional(pool)
+                .await?;
+        if done.is_some() {
+            continue;
+        }
+        let mut tx = pool.begin().await?;
+        sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?, strftime('%s','now'))",
+        )
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(version, "applied migration");
+    }
+    Ok(())
+}
+
+fn ts(row: &SqliteRow, col: &str) -> Result<Timestamp> {
+    Ok(Timestamp(row.try_get::<i64, _>(col)?))
+}
+
+fn opt_ts(row: &SqliteRow, col: &str) -> Result<Option<Timestamp>> {
+    Ok(row.try_get::<Option<i64>, _>(col)?.map(Timestamp))
+}
+
+fn event_row(row: &SqliteRow) -> Result<StoredEvent> {
+    Ok(StoredEvent {
+        seq: row.try_get("seq")?,
+        tenant: row.try_get("tenant")?,
+        id: row.try_get("id")?,
+        kind: row.try_get("type")?,
+        at: ts(row, "at")?,
+        body: row.try_get("body")?,
+    })
+}
+
+fn privacy_row(row: &SqliteRow) -> Result<PrivacyRecord> {
+    let kind: String = row.try_get("kind")?;
+    Ok(PrivacyRecord {
+        id: row.try_get("id")?,
+        kind: PrivacyKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("privacy kind `{kind}`")))?,
+        purpose: row.try_get("purpose")?,
+        from: ts(row, "from_at")?,
+        until: opt_ts(row, "until_at")?,
+        notice_version: row
+            .try_get::<Option<i64>, _>("notice_version")?
+            .and_then(|v| u32::try_from(v).ok()),
+        detail: row.try_get("detail")?,
+        override_at: opt_ts(row, "override_at")?,
+        override_grounds: row.try_get("override_grounds")?,
+    })
+}
+
+fn ledger_row(row: &SqliteRow) -> Result<LedgerRow> {
+    Ok(LedgerRow {
+        tenant: row.try_get("tenant")?,
+        subject: row.try_get("subject")?,
+        purpose: row.try_get("purpose")?,
+        basis: row.try_get("basis")?,
+        day: row.try_get("day")?,
+        allowed: row.try_get("allowed")?,
+        denied: row.try_get("denied")?,
+        first_at: ts(row, "first_at")?,
+        last_at: ts(row, "last_at")?,
+    })
+}
+
+fn hold_row(row: &SqliteRow) -> Result<LegalHold> {
+    Ok(LegalHold {
+        id: row.try_get("id")?,
+        person: row.try_get("person")?,
+        reason: row.try_get("reason")?,
+        created_at: ts(row, "created_at")?,
+        released_at: opt_ts(row, "released_at")?,
+    })
+}
+
+/// Builds `INSERT ... VALUES (?,?,..),(..)` for `rows` rows of `cols` columns.
+fn multi_row_insert(head: &str, cols: usize, rows: usize, tail: &str) -> String {
+    let tuple = format!("({})", vec!["?"; cols].join(","));
+    let mut sql = String::with_capacity(head.len() + rows * (tuple.len() + 1) + tail.len());
+    sql.push_str(head);
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&tuple);
+    }
+    sql.push_str(tail);
+    sql
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_tenant(&self, tenant: &str, at: Timestamp) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO tenants (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(at.0)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_api_key(&self, hash: &str, key: &ApiKeyRecord, at: Timestamp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO api_keys (hash, tenant, role, name, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(hash)
+        .bind(&key.tenant)
+        .bind(key.role.as_str())
+        .bind(&key.name)
+        .bind(at.0)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>> {
+        let row = sqlx::query("SELECT tenant, role, name FROM api_keys WHERE hash = ?")
+            .bind(hash)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|row| {
+            let role: String = row.try_get("role")?;
+            Ok(ApiKeyRecord {
+                tenant: row.try_get("tenant")?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| StoreError::Corrupt(format!("role `{role}`")))?,
+                name: row.try_get("name")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn append_events(&self, tenant: &str, events: &[NewEvent]) -> Result<AppendOutcome> {
+        let mut tx = self.writer.begin().await?;
+        let mut accepted = 0u64;
+        let mut max_seq = 0i64;
+        for chunk in events.chunks(ROWS_PER_INSERT) {
+            let sql = multi_row_insert(
+                "INSERT INTO events (tenant, id, type, at, actor, body) VALUES ",
+                6,
+                chunk.len(),
+                " ON CONFLICT (tenant, id) DO NOTHING RETURNING seq",
+            );
+            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+            for e in chunk {
+                query = query
+                    .bind(tenant)
+                    .bind(&e.id)
+                    .bind(&e.kind)
+                    .bind(e.at.0)
+                    .bind(e.actor.as_deref())
+                    .bind(&e.body);
+            }
+            let seqs = query.fetch_all(&mut *tx).await?;
+            accepted += seqs.len() as u64;
+            max_seq = seqs.into_iter().fold(max_seq, i64::max);
+        }
+        if max_seq == 0 {
+            max_seq = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+                .fetch_one(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(AppendOutcome {
+            accepted,
+            duplicates: events.len() as u64 - accepted,
+            seq: max_seq,
+        })
+    }
+
+    async fn events_after(
+        &self,
+        tenant: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>> {
+        let rows = match tenant {
+            Some(tenant) => {
+                sqlx::query("SELECT seq, tenant, id, type, at, body FROM events WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?")
+                    .bind(tenant)
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT seq, tenant, id, type, at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?")
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await?
+            }
+        };
+        rows.iter().map(event_row).collect()
+    }
+
+    async fn last_seq(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+                .fetch_one(&self.reader)
+                .await?,
+        )
+    }
+
+    async fn events_containing(&self, tenant: &str, needle: &str) -> Result<Vec<StoredEvent>> {
+        let rows = sqlx::query("SELECT seq, tenant, id, type, at, body FROM events WHERE tenant = ? AND instr(body, ?) > 0 ORDER BY seq")
+            .bind(tenant)
+            .bind(needle)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(event_row).collect()
+    }
+
+    async fn put_person(
+        &self,
+        tenant: &str,
+        person: &Person,
+        at: Timestamp,
+    ) -> Result<Result<PutPerson, IdentityTaken>> {
+        let doc = serde_json::to_string(person).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut tx = self.writer.begin().await?;
+        for (source, external) in &person.identities {
+            let owner: Option<String> = sqlx::query_scalar(
+                "SELECT person FROM identities WHERE tenant = ? AND source = ? AND external_id = ?",
+            )
+            .bind(tenant)
+            .bind(source)
+            .bind(external)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(owner) = owner.filter(|o| o != &person.id) {
+                return Ok(Err(IdentityTaken {
+                    tool: source.clone(),
+                    external_id: external.clone(),
+                    person: owner,
+                }));
+            }
+        }
+        let existed: Option<String> =
+            sqlx::query_scalar("SELECT doc FROM people WHERE tenant = ? AND id = ?")
+                .bind(tenant)
+                .bind(&person.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        sqlx::query(
+            "INSERT INTO people (tenant, id, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (tenant, id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
+        )
+        .bind(tenant)
+        .bind(&person.id)
+        .bind(&doc)
+        .bind(at.0)
+        .bind(at.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM identities WHERE tenant = ? AND person = ?")
+            .bind(tenant)
+            .bind(&person.id)
+            .execute(&mut *tx)
+            .await?;
+        for (source, external) in &person.identities {
+            sqlx::query(
+                "INSERT INTO identities (tenant, source, external_id, person) VALUES (?, ?, ?, ?)",
+            )
+            .bind(tenant)
+            .bind(source)
+            .bind(external)
+            .bind(&person.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let last_status: Option<String> = sqlx::query_scalar(
+            "SELECT status FROM account_history WHERE tenant = ? AND person = ? ORDER BY from_at DESC, rowid DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(&person.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if last_status.as_deref() != Some(person.account.as_str()) {
+            sqlx::query(
+                "INSERT INTO account_history (tenant, person, from_at, status) VALUES (?, ?, ?, ?)",
+            )
+            .bind(tenant)
+            .bind(&person.id)
+            .bind(at.0)
+            .bind(person.account.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(PutPerson {
+            created: existed.is_none(),
+        }))
+    }
+
+    async fn person(&self, tenant: &str, id: &str) -> Result<Option<Person>> {
+        let doc: Option<String> =
+            sqlx::query_scalar("SELECT doc FROM people WHERE tenant = ? AND id = ?")
+                .bind(tenant)
+                .bind(id)
+                .fetch_optional(&self.reader)
+                .await?;
+        doc.map(|d| {
+            serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(format!("person `{id}`: {e}")))
+        })
+        .transpose()
+    }
+
+    async fn account_history(&self, tenant: &str, id: &str) -> Result<Vec<AccountPeriod>> {
+        let rows = sqlx::query("SELECT from_at, status FROM account_history WHERE tenant = ? AND person = ? ORDER BY from_at, rowid")
+            .bind(tenant)
+            .bind(id)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccountPeriod {
+                    from: ts(r, "from_at")?,
+                    status: parse_status(&r.try_get::<String, _>("status")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn people_ids(&self, tenant: &str, after: &str, limit: u32) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM people WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(tenant)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    async fn person_by_identity(
+        &self,
+        tenant: &str,
+        source: &str,
+        external_id: &str,
+    ) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT person FROM identities WHERE tenant = ? AND source = ? AND external_id = ?",
+        )
+        .bind(tenant)
+        .bind(source)
+        .bind(external_id)
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    async fn open_privacy_range(
+        &self,
+        tenant: &str,
+        person: &str,
+        record: &NewPrivacyRecord,
+        replace_open: bool,
+    ) -> Result<PrivacyWrite> {
+        let mut tx = self.writer.begin().await?;
+        let open: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM privacy_ranges WHERE tenant = ? AND person = ? AND kind = ? AND purpose = ? AND until_at IS NULL",
+        )
+        .bind(tenant)
+        .bind(person)
+        .bind(record.kind.as_str())
+        .bind(&record.purpose)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = open {
+            if !replace_open {
+                tx.commit().await?;
+                return Ok(PrivacyWrite { id, created: false });
+            }
+            sqlx::query("UPDATE privacy_ranges SET until_at = ? WHERE id = ?")
+                .bind(record.at.0)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO privacy_ranges (tenant, person, kind, purpose, from_at, notice_version, detail) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(tenant)
+        .bind(person)
+        .bind(record.kind.as_str())
+        .bind(&record.purpose)
+        .bind(record.at.0)
+        .bind(record.notice_version.map(i64::from))
+        .bind(record.detail.as_deref())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(PrivacyWrite { id, created: true })
+    }
+
+    async fn close_privacy_range(
+        &self,
+        tenant: &str,
+        person: &str,
+        kind: PrivacyKind,
+        purpose: &str,
+        at: Timestamp,
+    ) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE privacy_ranges SET until_at = ? WHERE tenant = ? AND person = ? AND kind = ? AND purpose = ? AND until_at IS NULL RETURNING id",
+        )
+        .bind(at.0)
+        .bind(tenant)
+        .bind(person)
+        .bind(kind.as_str())
+        .bind(purpose)
+        .fetch_optional(&self.writer)
+        .await?)
+    }
+
+    async fn override_objection(
+        &self,
+        tenant: &str,
+        person: &str,
+        purpose: &str,
+        at: Timestamp,
+        grounds: &str,
+    ) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE privacy_ranges SET override_at = ?, override_grounds = ?
+             WHERE tenant = ? AND person = ? AND kind = 'objection' AND purpose = ? AND until_at IS NULL AND override_at IS NULL
+             RETURNING id",
+        )
+        .bind(at.0)
+        .bind(grounds)
+        .bind(tenant)
+        .bind(person)
+        .bind(purpose)
+        .fetch_optional(&self.writer)
+        .await?)
+    }
+
+    async fn privacy_records(&self, tenant: &str, person: &str) -> Result<Vec<PrivacyRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM privacy_ranges WHERE tenant = ? AND person = ? ORDER BY from_at, id",
+        )
+        .bind(tenant)
+        .bind(person)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(privacy_row).collect()
+    }
+
+    async fn add_ledger(&self, rows: &[LedgerRow]) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let sql = multi_row_insert(
+                "INSERT INTO ledger (tenant, subject, purpose, basis, day, allowed, denied, first_at, last_at) VALUES ",
+                9,
+                chunk.len(),
+                " ON CONFLICT (tenant, subject, purpose, basis, day) DO UPDATE SET
+                   allowed = allowed + excluded.allowed, denied = denied + excluded.denied,
+                   first_at = MIN(first_at, excluded.first_at), last_at = MAX(last_at, excluded.last_at)",
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for r in chunk {
+                query = query
+                    .bind(&r.tenant)
+                    .bind(&r.subject)
+                    .bind(&r.purpose)
+                    .bind(&r.basis)
+                    .bind(r.day)
+                    .bind(r.allowed)
+                    .bind(r.denied)
+                    .bind(r.first_at.0)
+                    .bind(r.last_at.0);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn ledger_for(&self, tenant: &str, subject: &str) -> Result<Vec<LedgerRow>> {
+        let rows = sqlx::query("SELECT * FROM ledger WHERE tenant = ? AND subject = ? ORDER BY day DESC, purpose, basis")
+            .bind(tenant)
+            .bind(subject)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(ledger_row).collect()
+    }
+
+    async fn ledger_totals(&self, tenant: &str) -> Result<Vec<LedgerTotal>> {
+        let rows = sqlx::query(
+            "SELECT purpose, basis, COUNT(DISTINCT subject) AS subjects, SUM(allowed) AS allowed, SUM(denied) AS denied
+             FROM ledger WHERE tenant = ? GROUP BY purpose, basis ORDER BY purpose, basis",
+        )
+        .bind(tenant)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LedgerTotal {
+                    purpose: r.try_get("purpose")?,
+                    basis: r.try_get("basis")?,
+                    subjects: r.try_get("subjects")?,
+                    allowed: r.try_get("allowed")?,
+                    denied: r.try_get("denied")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO audit_log (tenant, at, actor, subject, action, purpose, detail) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+        )
+        .bind(&entry.tenant)
+        .bind(entry.at.0)
+        .bind(&entry.actor)
+        .bind(entry.subject.as_deref())
+        .bind(&entry.action)
+        .bind(entry.purpose.as_deref())
+        .bind(entry.detail.to_string())
+        .fetch_one(&self.writer)
+        .await?)
+    }
+
+    async fn audit(
+        &self,
+        tenant: &str,
+        subject: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT * FROM audit_log WHERE tenant = ? AND (? IS NULL OR subject = ?) ORDER BY seq DESC LIMIT ?",
+        )
+        .bind(tenant)
+        .bind(subject)
+        .bind(subject)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let detail: String = r.try_get("detail")?;
+                Ok(AuditEntry {
+                    seq: r.try_get("seq")?,
+                    tenant: r.try_get("tenant")?,
+                    at: ts(r, "at")?,
+                    actor: r.try_get("actor")?,
+                    subject: r.try_get("subject")?,
+                    action: r.try_get("action")?,
+                    purpose: r.try_get("purpose")?,
+                    detail: serde_json::from_str(&detail)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_legal_hold(
+        &self,
+        tenant: &str,
+        person: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<LegalHold> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO legal_holds (tenant, person, reason, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(tenant)
+        .bind(person)
+        .bind(reason)
+        .bind(at.0)
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(LegalHold {
+            id,
+            person: person.to_owned(),
+            reason: reason.to_owned(),
+            created_at: at,
+            released_at: None,
+        })
+    }
+
+    async fn release_legal_hold(&self, tenant: &str, id: i64, at: Timestamp) -> Result<bool> {
+        let done = sqlx::query("UPDATE legal_holds SET released_at = ? WHERE tenant = ? AND id = ? AND released_at IS NULL")
+            .bind(at.0)
+            .bind(tenant)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn legal_holds(
+        &self,
+        tenant: &str,
+        person: Option<&str>,
+        active_only: bool,
+    ) -> Result<Vec<LegalHold>> {
+        let rows = sqlx::query(
+            "SELECT * FROM legal_holds WHERE tenant = ? AND (? IS NULL OR person = ?) AND (? = 0 OR released_at IS NULL) ORDER BY id",
+        )
+        .bind(tenant)
+        .bind(person)
+        .bind(person)
+        .bind(i64::from(active_only))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(hold_row).collect()
+    }
+
+    async fn erase_person(
+        &self,
+        tenant: &str,
+        person: &str,
+        rewrites: &[EventRewrite],
+        suppression: Option<&str>,
+        at: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        for table in [
+            "people WHERE tenant = ? AND id = ?",
+            "identities WHERE tenant = ? AND person = ?",
+            "account_history WHERE tenant = ? AND person = ?",
+            "privacy_ranges WHERE tenant = ? AND person = ?",
+            "ledger WHERE tenant = ? AND subject = ?",
+            "activity_counts WHERE tenant = ? AND person = ?",
+        ] {
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}")))
+                .bind(tenant)
+                .bind(person)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for r in rewrites {
+            sqlx::query("UPDATE events SET actor = ?, body = ? WHERE tenant = ? AND seq = ?")
+                .bind(r.actor.as_deref())
+                .bind(&r.body)
+                .bind(tenant)
+                .bind(r.seq)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(hash) = suppression {
+            sqlx::query("INSERT INTO suppressions (tenant, email_hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .bind(tenant)
+                .bind(hash)
+                .bind(at.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn is_suppressed(&self, tenant: &str, email_hash: &str) -> Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM suppressions WHERE tenant = ? AND email_hash = ?")
+                .bind(tenant)
+                .bind(email_hash)
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    async fn cursor(&self, name: &str) -> Result<i64> {
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM projection_cursors WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    async fn apply_activity(
+        &self,
+        cursor_name: &str,
+        cursor: i64,
+        counts: &[ActivityCount],
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        for chunk in counts.chunks(ROWS_PER_INSERT) {
+            let sql = multi_row_insert(
+                "INSERT INTO activity_counts (tenant, person, type, count, last_at) VALUES ",
+                5,
+                chunk.len(),
+                " ON CONFLICT (tenant, person, type) DO UPDATE SET count = count + excluded.count, last_at = MAX(last_at, excluded.last_at)",
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for c in chunk {
+                query = query
+                    .bind(&c.tenant)
+                    .bind(&c.person)
+                    .bind(&c.kind)
+                    .bind(c.count)
+                    .bind(c.last_at.0);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO projection_cursors (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq")
+            .bind(cursor_name)
+            .bind(cursor)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn activity(&self, tenant: &str, person: &str) -> Result<Vec<ActivityCount>> {
+        let rows = sqlx::query(
+            "SELECT * FROM activity_counts WHERE tenant = ? AND person = ? ORDER BY type",
+        )
+        .bind(tenant)
+        .bind(person)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ActivityCount {
+                    tenant: r.try_get("tenant")?,
+                    person: r.try_get("person")?,
+                    kind: r.try_get("type")?,
+                    count: r.try_get("count")?,
+                    last_at: ts(r, "last_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn purge_activity(&self, tenant: &str, person: &str) -> Result<()> {
+        sqlx::query("DELETE FROM activity_counts WHERE tenant = ? AND person = ?")
+            .bind(tenant)
+            .bind(person)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn reset_activity(&self, cursor_name: &str) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM activity_counts")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM projection_cursors WHERE name = ?")
+            .bind(cursor_name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(id: &str) -> NewEvent {
+        NewEvent {
+            id: id.into(),
+            kind: "content.created".into(),
+            at: Timestamp(1),
+            actor: Some("u-1".into()),
+            body: format!("{{\"id\":\"{id}\"}}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn append_is_idempotent_per_tenant() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let first = store
+            .append_events("a", &[ev("1"), ev("2"), ev("1")])
+            .await
+            .unwrap();
+        assert_eq!((first.accepted, first.duplicates), (2, 1));
+        let again = store.append_events("a", &[ev("1"), ev("2")]).await.unwrap();
+        assert_eq!(
+            (again.accepted, again.duplicates, again.seq),
+            (0, 2, first.seq)
+        );
+        let other = store.append_events("b", &[ev("1")]).await.unwrap();
+        assert_eq!(other.accepted, 1, "ids are per tenant");
+        assert_eq!(store.events_after(Some("a"), 0, 10).await.unwrap().len(), 2);
+        assert_eq!(store.events_after(None, 0, 10).await.unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn privacy_ranges_are_closed_not_overwritten() {
+        let store = SqliteStore::open_url("sqlite::memory:").await.unwrap();
+        let rec = |at| NewPrivacyRecord {
+            kind: PrivacyKind::Consent,
+            purpose: "marketing.testimonials".into(),
+            at: Timestamp(at),
+            notice_version: Some(1),
+            detail: None,
+        };
+        let first = store
+            .open_privacy_range("t", "p", &rec(10), true)
+            .await
+            .unwrap();
+        let second = store
+            .open_privacy_range("t", "p", &rec(20), true)
+            .await
+            .unwrap();
+        assert!(second.created && second.id != first.id);
+        let closed = store
+            .close_privacy_range(
+                "t",
+                "p",
+                PrivacyKind::Consent,
+                "marketing.testimonials",
+                Timestamp(30),
+            )
+            .await
+            .unwrap();
+        assert_eq!(closed, Some(second.id));
+        let records = store.privacy_records("t", "p").await.unwrap();
+        let spans: Vec<_> = records
+            .iter()
+            .map(|r| (r.from.0, r.until.map(|u| u.0)))
+            .collect();
+        assert_eq!(spans, vec![(10, Some(20)), (20, Some(30))]);
+    }
+
+    #[tokio::test]
+    async fn audit_log_refuses_updates() {
+        let store = SqliteStore::open_url("sqlite::memory:").await.unwrap();
+        let entry = AuditEntry {
+            seq: 0,
+            tenant: "t".into(),
+            at: Timestamp(1),
+            actor: "admin".into(),
+            subject: Some("p".into()),
+            action: "consent.granted".into(),
+            purpose: None,
+            detail: serde_json::json!({}),
+        };
+        store.append_audit(&entry).await.unwrap();
+        let err = sqlx::query("DELETE FROM audit_log")
+            .execute(&store.writer)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+}
