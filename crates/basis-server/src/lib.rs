@@ -1,1 +1,259 @@
-//! placeholder
+//! The Basis HTTP API: axum routes over the engine, API-key auth confined to one tenant,
+//! problem+json errors, Prometheus metrics, the OpenAPI document, graceful shutdown.
+//!
+//! [`Application::build`] opens the store, loads the policy, binds the listener;
+//! [`Application::run_until_stopped`] serves until the shutdown future resolves, then stops the
+//! projections and flushes the ledger. Tests bind port 0.
+
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use basis_core::Policy;
+use basis_core::clock::{Clock, SystemClock};
+use basis_engine::{Engine, EngineConfig};
+use basis_store::SqliteStore;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::error::ApiError;
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7700";
+/// Default data directory.
+pub const DEFAULT_DATA_DIR: &str = "./basis-data";
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Data directory (SQLite database inside).
+    pub data_dir: PathBuf,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// A policy file replacing the default.
+    pub policy_path: Option<PathBuf>,
+    /// Largest ingest body.
+    pub max_ingest_body: usize,
+    /// Engine settings.
+    pub engine: EngineConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            listen: SocketAddr::from(([127, 0, 0, 1], 7700)),
+            policy_path: None,
+            max_ingest_body: 16 << 20,
+            engine: EngineConfig::default(),
+        }
+    }
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The policy file could not be read or is invalid.
+    #[error("policy `{path}`: {reason}")]
+    Policy {
+        /// File.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] basis_store::StoreError),
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] basis_engine::EngineError),
+    /// Binding or serving failed.
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine.
+    pub engine: Engine,
+    /// Settings.
+    pub config: Arc<ServerConfig>,
+    /// Prometheus renderer.
+    pub metrics: PrometheusHandle,
+}
+
+/// Loads the policy from a file, or the default.
+///
+/// # Errors
+/// [`ServerError::Policy`] naming the file and the problem.
+pub fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, ServerError> {
+    let Some(path) = path else {
+        return Policy::default_policy().map_err(|e| ServerError::Policy {
+            path: "(default)".into(),
+            reason: e.to_string(),
+        });
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| ServerError::Policy {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    Policy::from_toml(&text).map_err(|e| ServerError::Policy {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Opens the engine on the embedded store in `config.data_dir`.
+///
+/// # Errors
+/// Policy, store or engine failures.
+pub async fn open_engine(
+    config: &ServerConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<(Engine, SqliteStore), ServerError> {
+    let policy = Arc::new(load_policy(config.policy_path.as_deref())?);
+    let store = SqliteStore::open(&config.data_dir).await?;
+    let engine = Engine::new(
+        Arc::new(store.clone()),
+        policy,
+        clock,
+        config.engine.clone(),
+    )
+    .await?;
+    Ok((engine, store))
+}
+
+/// The global Prometheus recorder (one per process; tests start several servers).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ])
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (embedding); then ours renders empty.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    store: Option<SqliteStore>,
+}
+
+impl Application {
+    /// Opens the store, loads the policy and binds the listener.
+    ///
+    /// # Errors
+    /// Policy, store, engine or bind failures.
+    pub async fn build(config: ServerConfig) -> Result<Application, ServerError> {
+        let (engine, store) = open_engine(&config, Arc::new(SystemClock)).await?;
+        let listener = TcpListener::bind(config.listen).await?;
+        let mut app = Application::with_engine(listener, engine, config);
+        app.store = Some(store);
+        Ok(app)
+    }
+
+    /// A server over an engine built elsewhere (tests inject a clock).
+    pub fn with_engine(listener: TcpListener, engine: Engine, config: ServerConfig) -> Application {
+        Application {
+            listener,
+            state: AppState {
+                engine,
+                config: Arc::new(config),
+                metrics: metrics_handle(),
+            },
+            store: None,
+        }
+    }
+
+    /// The bound address.
+    ///
+    /// # Errors
+    /// When the socket has no local address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.state.engine
+    }
+
+    /// The router, with metrics middleware and problem+json fallbacks.
+    pub fn router(state: AppState) -> Router {
+        routes::router()
+            .fallback(|| async { ApiError::NotFound })
+            .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+            .layer(middleware::from_fn_with_state(state.clone(), track))
+            .with_state(state)
+    }
+
+    /// Serves until `shutdown` resolves, then stops background work, flushes the ledger and
+    /// closes the store.
+    ///
+    /// # Errors
+    /// When serving fails.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let background = self.state.engine.start_background(stop_rx);
+        let engine = self.state.engine.clone();
+        let router = Application::router(self.state);
+        tracing::info!(addr = %self.listener.local_addr()?, "basis is listening");
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        let _ = stop_tx.send(true);
+        for task in background {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+        if let Err(e) = engine.flush_ledger().await {
+            tracing::error!(error = %e, "final ledger flush failed");
+        }
+        if let Some(store) = self.store {
+            store.close().await;
+        }
+        tracing::info!("basis stopped");
+        served.map_err(ServerError::Io)
+    }
+}
+
+/// Counts requests and their latency by route template (never by raw path: ids are personal).
+async fn track(State(_state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await.into_response();
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("basis_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("basis_http_request_duration_seconds", "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
+    response
+}

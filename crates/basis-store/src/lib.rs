@@ -323,6 +323,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_tenant(&self, tenant: &str, at: Timestamp) -> Result<bool>;
     /// Stores an API key hash.
     async fn insert_api_key(&self, hash: &str, key: &ApiKeyRecord, at: Timestamp) -> Result<()>;
+    /// How many API keys exist (zero on a new store).
+    async fn count_api_keys(&self) -> Result<i64>;
     /// Looks up an API key by hash.
     async fn api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>>;
 

@@ -226,6 +226,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn count_api_keys(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM api_keys")
+            .fetch_one(&self.reader)
+            .await?)
+    }
+
     async fn api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>> {
         let row = sqlx::query("SELECT tenant, role, name FROM api_keys WHERE hash = ?")
             .bind(hash)

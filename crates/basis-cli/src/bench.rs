@@ -1,0 +1,227 @@
+//! `basis bench ingest`: events per second through `POST /v1/events` (batches over HTTP into the
+//! embedded store, projections running) against a raw sqlx batched insert of the same rows into
+//! a table of the same schema with the same pragmas, in the same run.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use basis_server::{Application, ServerConfig};
+use basis_store::Role;
+use clap::Subcommand;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, SqlitePool};
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Ingest throughput against raw SQLite.
+    Ingest {
+        /// Events in total.
+        #[arg(long, default_value_t = 200_000)]
+        events: usize,
+        /// Events per request (and per raw transaction).
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 1)]
+        clients: usize,
+    },
+}
+
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Ingest {
+            events,
+            batch,
+            clients,
+        } => ingest(events, batch, clients).await,
+    }
+}
+
+struct Row {
+    id: String,
+    kind: &'static str,
+    at: i64,
+    actor: String,
+    body: String,
+}
+
+/// Events with random (UUID-like) ids, as producers send them, about 300 bytes each.
+fn generate(n: usize) -> Vec<Row> {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let kinds = [
+        "content.created",
+        "comment.created",
+        "content.viewed",
+        "task.assigned",
+        "search.performed",
+    ];
+    let start = 1_764_000_000_000i64;
+    (0..n)
+        .map(|i| {
+            let id = format!("{:016x}{:016x}", next(), next());
+            let kind = kinds[i % kinds.len()];
+            let at = start + i as i64 * 10;
+            let actor = format!("u-{}", next() % 5_000);
+            let at_text = basis_core::Timestamp(at).to_rfc3339();
+            let body = format!(
+                r#"{{"id":"{id}","type":"{kind}","at":"{at_text}","source":"confluence","actor":"{actor}","object":{{"id":"page-{}","kind":"page","title":"Quarterly planning notes","container":"space-{}","visibility":{{"public":true}}}},"mentions":["u-{}"]}}"#,
+                next() % 50_000,
+                next() % 40,
+                next() % 5_000
+            );
+            Row { id, kind, at, actor, body }
+        })
+        .collect()
+}
+
+async fn raw_insert(rows: &[Row], batch: usize) -> anyhow::Result<Duration> {
+    let dir = tempfile::tempdir()?;
+    let opts = SqliteConnectOptions::from_str(&format!(
+        "sqlite://{}",
+        dir.path().join("raw.db").display()
+    ))?
+    .create_if_missing(true)
+    .journal_mode(SqliteJournalMode::Wal)
+    .synchronous(SqliteSynchronous::Full)
+    .pragma("cache_size", "-65536")
+    .pragma("temp_store", "memory");
+    let pool: SqlitePool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await?;
+    sqlx::query("CREATE TABLE events (seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, at INTEGER NOT NULL, actor TEXT, body TEXT NOT NULL, UNIQUE (tenant, id))")
+        .execute(&pool)
+        .await?;
+    let started = Instant::now();
+    for chunk in rows.chunks(batch) {
+        let mut tx = pool.begin().await?;
+        for part in chunk.chunks(500) {
+            let mut sql =
+                String::from("INSERT INTO events (tenant, id, type, at, actor, body) VALUES ");
+            sql.push_str(&vec!["(?,?,?,?,?,?)"; part.len()].join(","));
+            sql.push_str(" ON CONFLICT (tenant, id) DO NOTHING");
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in part {
+                q = q
+                    .bind("bench")
+                    .bind(&r.id)
+                    .bind(r.kind)
+                    .bind(r.at)
+                    .bind(&r.actor)
+                    .bind(&r.body);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    }
+    let took = started.elapsed();
+    pool.close().await;
+    Ok(took)
+}
+
+async fn basis_ingest(rows: &[Row], batch: usize, clients: usize) -> anyhow::Result<Duration> {
+    let dir = tempfile::tempdir()?;
+    let config = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..ServerConfig::default()
+    };
+    let app = Application::build(config).await?;
+    let key = app
+        .engine()
+        .create_key("bench", Role::Service, "bench")
+        .await?;
+    let addr = app.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let bodies: Vec<String> = rows
+        .chunks(batch)
+        .map(|chunk| {
+            let mut body = String::with_capacity(chunk.len() * 320);
+            body.push('[');
+            for (i, r) in chunk.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                body.push_str(&r.body);
+            }
+            body.push(']');
+            body
+        })
+        .collect();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let url = format!("http://{addr}/v1/events");
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let per_client = bodies.len().div_ceil(clients.max(1));
+    for part in bodies.chunks(per_client.max(1)) {
+        let part = part.to_vec();
+        let (client, url, key) = (client.clone(), url.clone(), key.clone());
+        tasks.spawn(async move {
+            for body in part {
+                let response = client
+                    .post(&url)
+                    .bearer_auth(&key)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?;
+                if !response.status().is_success() {
+                    bail!(
+                        "ingest answered {}: {}",
+                        response.status(),
+                        response.text().await.unwrap_or_default()
+                    );
+                }
+            }
+            Ok::<(), anyhow::Error>(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.context("client task")??;
+    }
+    let took = started.elapsed();
+    let _ = stop.send(());
+    server.await.context("server task")??;
+    Ok(took)
+}
+
+async fn ingest(events: usize, batch: usize, clients: usize) -> anyhow::Result<()> {
+    if events == 0 || batch == 0 || batch > basis_engine::ingest::MAX_BATCH || clients == 0 {
+        bail!("`--events`, `--batch` (at most 10000) and `--clients` must be positive");
+    }
+    let rows = generate(events);
+    let bytes: usize = rows.iter().map(|r| r.body.len()).sum();
+    eprintln!(
+        "{events} events, {} bytes on average, random ids, batches of {batch}",
+        bytes / events
+    );
+    let raw = raw_insert(&rows, batch).await?;
+    let basis = basis_ingest(&rows, batch, clients).await?;
+    let rate = |d: Duration| events as f64 / d.as_secs_f64();
+    println!(
+        "raw sqlx sqlite batched insert: {:>9.0} events/s ({:.2} s)",
+        rate(raw),
+        raw.as_secs_f64()
+    );
+    println!(
+        "basis POST /v1/events ({clients} client{}): {:>9.0} events/s ({:.2} s)",
+        if clients == 1 { "" } else { "s" },
+        rate(basis),
+        basis.as_secs_f64()
+    );
+    println!("ratio basis/raw: {:.2}", rate(basis) / rate(raw));
+    Ok(())
+}

@@ -1,0 +1,1141 @@
+//! [`Engine`]: the services the API calls. Cheap to clone (one `Arc`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use basis_core::clock::Clock;
+use basis_core::event::Event;
+use basis_core::person::{ERASED, Person, PersonInput};
+use basis_core::policy::ObjectionRule;
+use basis_core::{Policy, Purpose, Timestamp, decide};
+use basis_store::{
+    ApiKeyRecord, AppendOutcome, AuditEntry, EventRewrite, NewEvent, NewPrivacyRecord, PrivacyKind,
+    PutPerson, Role, Store, StoredEvent,
+};
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, Notify, watch};
+
+use crate::error::EngineError;
+use crate::keys;
+use crate::ledger::Ledger;
+use crate::projections::{Activity, ProjectionWorker};
+use crate::subjects::SubjectCache;
+use crate::views::{
+    ActivityView, AuditView, DecisionView, ExportBundle, HoldView, PrivacyRecordView, PrivacyView,
+    ProcessingLine, ProcessingView, PurposeStatus, PurposeSummary, RecordOfProcessing, RecordsView,
+    Rights,
+};
+
+/// Settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Longest a `min_seq` read waits for the views.
+    pub max_wait: Duration,
+    /// How often buffered ledger counts are written.
+    pub ledger_flush_every: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            max_wait: Duration::from_secs(5),
+            ledger_flush_every: Duration::from_secs(1),
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    store: Arc<dyn Store>,
+    policy: Arc<Policy>,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    subjects: SubjectCache,
+    ledger: Ledger,
+    keys: RwLock<HashMap<String, ApiKeyRecord>>,
+    pub(crate) appended: Arc<Notify>,
+    pub(crate) projection_lock: Mutex<()>,
+    watermark: Arc<watch::Sender<i64>>,
+}
+
+/// The engine.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("policy", &self.inner.policy.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who performs an action, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor<'a> {
+    /// Tenant.
+    pub tenant: &'a str,
+    /// API key name (or `cli`).
+    pub name: &'a str,
+}
+
+impl Engine {
+    /// Builds an engine over a store. Call [`Engine::start_background`] to run projections and
+    /// ledger flushes.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        policy: Arc<Policy>,
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+    ) -> Result<Engine, EngineError> {
+        let cursor = store.cursor(Activity::NAME).await?;
+        let (watermark, _) = watch::channel(cursor);
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                store,
+                policy,
+                clock,
+                config,
+                subjects: SubjectCache::default(),
+                ledger: Ledger::default(),
+                keys: RwLock::new(HashMap::new()),
+                appended: Arc::new(Notify::new()),
+                projection_lock: Mutex::new(()),
+                watermark: Arc::new(watermark),
+            }),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// Now, by the injected clock.
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// The buffered ledger.
+    pub fn ledger(&self) -> &Ledger {
+        &self.inner.ledger
+    }
+
+    /// A step-by-step worker for the activity projection (tests drive it by hand).
+    pub fn projection_worker(&self) -> ProjectionWorker {
+        ProjectionWorker::new(self.clone(), self.inner.watermark.clone())
+    }
+
+    /// Starts the projection worker and the periodic ledger flush; both stop when `shutdown`
+    /// turns true. Returns their join handles.
+    pub fn start_background(
+        &self,
+        shutdown: watch::Receiver<bool>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        let worker = tokio::spawn(crate::projections::run(
+            self.projection_worker(),
+            shutdown.clone(),
+        ));
+        let engine = self.clone();
+        let mut stop = shutdown;
+        let flusher = tokio::spawn(async move {
+            let every = engine.inner.config.ledger_flush_every;
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(every) => {}
+                    _ = stop.changed() => {}
+                }
+                if let Err(e) = engine.flush_ledger().await {
+                    tracing::error!(error = %e, "ledger flush failed; counts kept for the next try");
+                }
+                if *stop.borrow() {
+                    return;
+                }
+            }
+        });
+        vec![worker, flusher]
+    }
+
+    /// Writes buffered ledger counts.
+    ///
+    /// # Errors
+    /// When the store fails (counts are kept).
+    pub async fn flush_ledger(&self) -> Result<usize, EngineError> {
+        Ok(self.inner.ledger.flush(self.store()).await?)
+    }
+
+    /// The projections' position in the log.
+    pub fn watermark(&self) -> i64 {
+        *self.inner.watermark.borrow()
+    }
+
+    /// Waits (bounded by the configured maximum) until the views have applied `min_seq`.
+    ///
+    /// # Errors
+    /// [`EngineError::NotCaughtUp`] when they have not in time.
+    pub async fn wait_for(&self, min_seq: Option<i64>) -> Result<(), EngineError> {
+        let Some(wanted) = min_seq.filter(|s| *s > 0) else {
+            return Ok(());
+        };
+        let mut rx = self.inner.watermark.subscribe();
+        let reached = tokio::time::timeout(
+            self.inner.config.max_wait,
+            rx.wait_for(|seq| *seq >= wanted),
+        )
+        .await;
+        match reached {
+            Ok(Ok(_)) => Ok(()),
+            _ => Err(EngineError::NotCaughtUp {
+                wanted,
+                reached: self.watermark(),
+            }),
+        }
+    }
+
+    // --- tenants and keys ------------------------------------------------------------------
+
+    /// Creates a key for `tenant` (creating the tenant if new) and returns it; only its hash is
+    /// stored.
+    ///
+    /// # Errors
+    /// When the store fails or there is no randomness.
+    pub async fn create_key(
+        &self,
+        tenant: &str,
+        role: Role,
+        name: &str,
+    ) -> Result<String, EngineError> {
+        if !basis_core::event::is_identifier(tenant) {
+            return Err(EngineError::invalid(
+                "tenant",
+                format!("`{tenant}` is not an identifier"),
+            ));
+        }
+        let now = self.now();
+        self.store().create_tenant(tenant, now).await?;
+        let key = keys::generate().map_err(|e| EngineError::invalid("key", e.to_string()))?;
+        let record = ApiKeyRecord {
+            tenant: tenant.to_owned(),
+            role,
+            name: name.to_owned(),
+        };
+        self.store()
+            .insert_api_key(&keys::hash(&key), &record, now)
+            .await?;
+        Ok(key)
+    }
+
+    /// The owner of a key, if it is valid.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn authenticate(&self, key: &str) -> Result<Option<ApiKeyRecord>, EngineError> {
+        let hash = keys::hash(key);
+        if let Some(found) = self
+            .inner
+            .keys
+            .read()
+            .ok()
+            .and_then(|k| k.get(&hash).cloned())
+        {
+            return Ok(Some(found));
+        }
+        let found = self.store().api_key(&hash).await?;
+        if let (Some(record), Ok(mut cache)) = (&found, self.inner.keys.write()) {
+            cache.insert(hash, record.clone());
+        }
+        Ok(found)
+    }
+
+    // --- events --------------------------------------------------------------------------
+
+    /// Appends validated events; wakes the projections.
+    ///
+    /// # Errors
+    /// When the store fails (nothing is stored then).
+    pub async fn ingest(
+        &self,
+        tenant: &str,
+        events: &[NewEvent],
+    ) -> Result<AppendOutcome, EngineError> {
+        let outcome = self.store().append_events(tenant, events).await?;
+        if outcome.accepted > 0 {
+            self.inner.appended.notify_waiters();
+        }
+        Ok(outcome)
+    }
+
+    /// A page of the tenant's log.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn events(
+        &self,
+        tenant: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, EngineError> {
+        Ok(self
+            .store()
+            .events_after(Some(tenant), after, limit)
+            .await?)
+    }
+
+    // --- people --------------------------------------------------------------------------
+
+    /// Creates or replaces a person.
+    ///
+    /// # Errors
+    /// Invalid fields; an identity owned by someone else; store failure.
+    pub async fn put_person(
+        &self,
+        tenant: &str,
+        id: &str,
+        input: PersonInput,
+    ) -> Result<(Person, PutPerson), EngineError> {
+        let person = input.into_person(id).map_err(EngineError::Invalid)?;
+        let outcome = self
+            .store()
+            .put_person(tenant, &person, self.now())
+            .await??;
+        self.inner.subjects.invalidate(tenant, id);
+        Ok((person, outcome))
+    }
+
+    /// A person.
+    ///
+    /// # Errors
+    /// [`EngineError::PersonNotFound`]; store failure.
+    pub async fn person(&self, tenant: &str, id: &str) -> Result<Person, EngineError> {
+        self.store()
+            .person(tenant, id)
+            .await?
+            .ok_or_else(|| EngineError::PersonNotFound(id.to_owned()))
+    }
+
+    /// Erases a person (GDPR Art. 17): profile, identities, privacy state, processing record and
+    /// derived views go; events keep their content but lose the person; a hash of the e-mail is
+    /// kept so promotional mail does not come back. Refused under a legal hold.
+    ///
+    /// # Errors
+    /// [`EngineError::LegalHold`], [`EngineError::PersonNotFound`], store failure.
+    pub async fn erase_person(&self, actor: &Actor<'_>, id: &str) -> Result<(), EngineError> {
+        let tenant = actor.tenant;
+        let person = self.person(tenant, id).await?;
+        if let Some(hold) = self
+            .store()
+            .legal_holds(tenant, Some(id), true)
+            .await?
+            .into_iter()
+            .next()
+        {
+            self.audit(
+                actor,
+                Some(id),
+                "erasure.refused",
+                None,
+                json!({ "legal_hold": hold.id }),
+            )
+            .await?;
+            return Err(EngineError::LegalHold {
+                person: id.to_owned(),
+                hold: hold.id,
+                reason: hold.reason,
+            });
+        }
+        // Hold the projection lock so no batch re-derives data about the person mid-erasure.
+        let _guard = self.inner.projection_lock.lock().await;
+        let mut rewrites = Vec::new();
+        for stored in self.store().events_containing(tenant, id).await? {
+            let Ok(mut event) = serde_json::from_str::<Event>(&stored.body) else {
+                continue;
+            };
+            if event.redact_person(id, ERASED) {
+                let body = serde_json::to_string(&event)
+                    .map_err(|e| EngineError::invalid("event", e.to_string()))?;
+                rewrites.push(EventRewrite {
+                    seq: stored.seq,
+                    actor: event.actor.clone(),
+                    body,
+                });
+            }
+        }
+        let suppression = person.email.as_deref().map(keys::email_hash);
+        self.inner.ledger.forget(tenant, id);
+        self.store()
+            .erase_person(tenant, id, &rewrites, suppression.as_deref(), self.now())
+            .await?;
+        self.inner.subjects.invalidate(tenant, id);
+        drop(_guard);
+        self.audit(
+            actor,
+            Some(id),
+            "person.erased",
+            None,
+            json!({ "events_rewritten": rewrites.len(), "suppressed": suppression.is_some() }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    // --- the gate ------------------------------------------------------------------------
+
+    fn purpose(&self, key: &str) -> Result<&Purpose, EngineError> {
+        self.policy()
+            .purpose_by_key(key)
+            .ok_or_else(|| EngineError::UnknownPurpose(key.to_owned()))
+    }
+
+    /// Asks the gate and counts the decision in the ledger (for the product's other services:
+    /// `POST /v1/decisions`).
+    ///
+    /// # Errors
+    /// [`EngineError::UnknownPurpose`]; store failure.
+    pub async fn decide(
+        &self,
+        tenant: &str,
+        person: &str,
+        purpose: &str,
+        at: Option<Timestamp>,
+    ) -> Result<DecisionView, EngineError> {
+        let p = self.purpose(purpose)?;
+        let at = at.unwrap_or_else(|| self.now());
+        let state = self
+            .inner
+            .subjects
+            .get(self.store(), self.policy(), tenant, person)
+            .await?;
+        let d = decide(self.policy(), &state, p.id, at);
+        self.count(tenant, person, purpose, &d, at).await;
+        Ok(DecisionView::new(person, purpose, at, &d))
+    }
+
+    /// Asks the gate on behalf of a projection or read path; counts it; returns whether allowed.
+    pub(crate) async fn decide_for_processing(
+        &self,
+        tenant: &str,
+        person: &str,
+        purpose: &str,
+        at: Timestamp,
+    ) -> Result<bool, EngineError> {
+        Ok(self
+            .decide(tenant, person, purpose, Some(at))
+            .await?
+            .allowed)
+    }
+
+    async fn count(
+        &self,
+        tenant: &str,
+        person: &str,
+        purpose: &str,
+        d: &basis_core::Decision<'_>,
+        at: Timestamp,
+    ) {
+        metrics::counter!("basis_gate_decisions_total", "result" => if d.allowed { "allowed" } else { "denied" }).increment(1);
+        if self
+            .inner
+            .ledger
+            .record(tenant, person, purpose, d.basis, at, d.allowed)
+        {
+            if let Err(e) = self.flush_ledger().await {
+                tracing::error!(error = %e, "ledger flush failed; counts kept for the next try");
+            }
+        }
+    }
+
+    // --- privacy rights ------------------------------------------------------------------
+
+    async fn audit(
+        &self,
+        actor: &Actor<'_>,
+        subject: Option<&str>,
+        action: &str,
+        purpose: Option<&str>,
+        detail: Value,
+    ) -> Result<i64, EngineError> {
+        Ok(self
+            .store()
+            .append_audit(&AuditEntry {
+                seq: 0,
+                tenant: actor.tenant.to_owned(),
+                at: self.now(),
+                actor: actor.name.to_owned(),
+                subject: subject.map(str::to_owned),
+                action: action.to_owned(),
+                purpose: purpose.map(str::to_owned),
+                detail,
+            })
+            .await?)
+    }
+
+    /// Records a consent to `purpose` (and its children) from now on. Without a notice version
+    /// the current one is assumed.
+    ///
+    /// # Errors
+    /// Unknown person or purpose, a purpose not based on consent anywhere, store failure.
+    pub async fn grant_consent(
+        &self,
+        actor: &Actor<'_>,
+        person: &str,
+        purpose: &str,
+        notice_version: Option<u32>,
+        detail: Option<String>,
+    ) -> Result<PrivacyRecordView, EngineError> {
+        self.person(actor.tenant, person).await?;
+        let p = self.purpose(purpose)?;
+        if !p.consentable() {
+            return Err(EngineError::RightNotOffered {
+                purpose: purpose.to_owned(),
+                right: "consent",
+            });
+        }
+        let version = notice_version.unwrap_or(p.notice_version);
+        let record = NewPrivacyRecord {
+            kind: PrivacyKind::Consent,
+            purpose: purpose.to_owned(),
+            at: self.now(),
+            notice_version: Some(version),
+            detail,
+        };
+        let write = self
+            .store()
+            .open_privacy_range(actor.tenant, person, &record, true)
+            .await?;
+        self.changed(actor.tenant, person, None).await;
+        self.audit(
+            actor,
+            Some(person),
+            "consent.granted",
+            Some(purpose),
+            json!({ "record": write.id, "notice_version": version, "detail": record.detail }),
+        )
+        .await?;
+        Ok(self.record_view(actor.tenant, person, write.id).await?)
+    }
+
+    /// Withdraws the open consent to `purpose` from now on; what was done before stays lawful
+    /// and stays in the ledger.
+    ///
+    /// # Errors
+    /// No open consent; unknown person or purpose; store failure.
+    pub async fn withdraw_consent(
+        &self,
+        actor: &Actor<'_>,
+        person: &str,
+        purpose: &str,
+    ) -> Result<PrivacyRecordView, EngineError> {
+        self.close(
+            actor,
+            person,
+            purpose,
+            PrivacyKind::Consent,
+            "consent.withdrawn",
+        )
+        .await
+    }
+
+    /// Records an objection to `purpose` (and its children).
+    ///
+    /// # Errors
+    /// A purpose not on legitimate interest anywhere; unknown person or purpose; store failure.
+    pub async fn object(
+        &self,
+        actor: &Actor<'_>,
+        person: &str,
+        purpose: &str,
+        reason: Option<String>,
+    ) -> Result<PrivacyRecordView, EngineError> {
+        self.open(
+            actor,
+            person,
+            purpose,
+            PrivacyKind::Objection,
+            reason,
+            "objection.recorded",
+        )
+        .await
+    }
+
+    /// Lifts an objection from now on.
+    ///
+    /// # Errors
+    /// No open objection; unknown person or purpose; store failure.
+    pub async fn lift_objection(
+        &self,
+        actor: &Actor<'_>,
+        person: &str,
+        purpose: &str,
+    ) -> Result<PrivacyRecordView, EngineError> {
+        self.close(
+            actor,
+            person,
+            purpose,
+            PrivacyKind::Objection,
+            "objection.lifted",
+        )
+        .await
+    }
+
+    /// Overrides an objection on compelling grounds, where the purpose allows it (admin).
+    ///
+    /// # Errors
+    /// The purpose's objection is not overridable; no open objection; empty grounds.
+    pub async fn override_objection(
+        &self,
+        actor: &Actor<'_>,
+        person: &str,
+        purpose: &str,
+        grounds: &str,
+    ) -> Result<PrivacyRecordView, EngineError> {
+        self.person(actor.tenant, person).await?;
+        let p = self.purpose(purpose)?;
+        if p.objection != ObjectionRule::Overridable {
+            return Err(EngineError::RightNotOffered {
+                purpose: purpose.to_owned(),
+                right: "an override of an objection",
+            });
+        }
+        let grounds = grounds.trim();
+        if grounds.is_empty() || grounds.len() > 4_096 {
+            return Err(EngineError::invalid(
+                "grounds",
+                "state the compelling grounds (1 to 4096 bytes)",
+            ));
+        }
+        let Some(id) = self
+            .store()
+            .override_objection(actor.tenant, person, purpose, self.now(), grounds)
+            .await?
+        else {
+            return Err(EngineError::NothingToClose(format!(
+                "`{person}` has no open, unoverridden objection to `{purpose}`"
+            )));
+        };
+        self.inner.subjects.invalidate(actor.tenant, person);
+        self.audit(
+            actor,
+            Some(person),
+            "objection.overridden",
+            Some(purpose),
+            json!({ "record": id, "grounds": grounds }),
+        )
+        .await?;
+        Ok(self.record_view(actor.tenant, person, id).await?)
+    }
+
+    /// Opts out of `purpose` (and its children).
+    ///
+    /// # Errors
+    /// The purpose offers no opt-out; unknown person or purpose; store failure.
+    pub async fn opt_out(
+        &self,
+        actor: &Actor<'_>,
+        person: &str,
+        purpose: &str,
+    ) -> Result<PrivacyRecordView, EngineError> {
+        self.open(
+            actor,
+            person,
+            purpose,
+            PrivacyKind::OptOut,
+            None,
+            "opt_out.recorded",
+        )
+        .await
+    }
+
+    /// Opts back in.
+    ///
+    /// # Errors
+    /// Not opted out; unknown person or purpose; store failure.
+    pub async fn opt_in(
+        &self,
+        actor: &Actor<'_>,
+        person: &str,
+        purpose: &str,
+    ) -> Result<PrivacyRecordView, EngineError> {
+        self.close(actor, person, purpose, PrivacyKind::OptOut, "opt_out.ended")
+            .await
+    }
+
+    async fn open(
+        &self,
+        actor: &Actor<'_>,
+        person: &str,
+        purpose: &str,
+        kind: PrivacyKind,
+        detail: Option<String>,
+        action: &str,
+    ) -> Result<PrivacyRecordView, EngineError> {
+        self.person(actor.tenant, person).await?;
+        let p = self.purpose(purpose)?;
+        let offered = match kind {
+            PrivacyKind::Objection => p.objectable(),
+            PrivacyKind::OptOut => p.opt_out,
+            PrivacyKind::Consent => p.consentable(),
+        };
+        if !offered {
+            let right = match kind {
+                PrivacyKind::Objection => "objection (it does not rest on legitimate interest)",
+                PrivacyKind::OptOut => "an opt-out",
+                PrivacyKind::Consent => "consent",
+            };
+            return Err(EngineError::RightNotOffered {
+                purpose: purpose.to_owned(),
+                right,
+            });
+        }
+        if detail.as_ref().is_some_and(|d| d.len() > 4_096) {
+            return Err(EngineError::invalid("reason", "longer than 4096 bytes"));
+        }
+        let record = NewPrivacyRecord {
+            kind,
+            purpose: purpose.to_owned(),
+            at: self.now(),
+            notice_version: None,
+            detail,
+        };
+        let write = self
+            .store()
+            .open_privacy_range(actor.tenant, person, &record, false)
+            .await?;
+        self.changed(actor.tenant, person, Some(p)).await;
+        if write.created {
+            self.audit(
+                actor,
+                Some(person),
+                action,
+                Some(purpose),
+                json!({ "record": write.id, "detail": record.detail }),
+            )
+            .await?;
+        }
+        Ok(self.record_view(actor.tenant, person, write.id).await?)
+    }
+
+    async fn close(
+        &self,
+        actor: &Actor<'_>,
+        person: &str,
+        purpose: &str,
+        kind: PrivacyKind,
+        action: &str,
+    ) -> Result<PrivacyRecordView, EngineError> {
+        self.person(actor.tenant, person).await?;
+        self.purpose(purpose)?;
+        let Some(id) = self
+            .store()
+            .close_privacy_range(actor.tenant, person, kind, purpose, self.now())
+            .await?
+        else {
+            return Err(EngineError::NothingToClose(format!(
+                "`{person}` has no open {} for `{purpose}`",
+                kind.as_str().replace('_', "-")
+            )));
+        };
+        self.changed(actor.tenant, person, None).await;
+        self.audit(
+            actor,
+            Some(person),
+            action,
+            Some(purpose),
+            json!({ "record": id }),
+        )
+        .await?;
+        Ok(self.record_view(actor.tenant, person, id).await?)
+    }
+
+    /// After a privacy change: forget the cached state; if the change restricts a purpose a
+    /// projection derives data for, purge what the projection holds about the person.
+    async fn changed(&self, tenant: &str, person: &str, restricted: Option<&Purpose>) {
+        self.inner.subjects.invalidate(tenant, person);
+        let Some(p) = restricted else { return };
+        let covers_activity = self
+            .policy()
+            .purpose_by_key(Activity::PURPOSE)
+            .is_some_and(|a| a.lineage.contains(&p.id));
+        if covers_activity {
+            let _guard = self.inner.projection_lock.lock().await;
+            if let Err(e) = self.store().purge_activity(tenant, person).await {
+                tracing::error!(error = %e, "purging activity after an objection failed");
+            }
+        }
+    }
+
+    async fn record_view(
+        &self,
+        tenant: &str,
+        person: &str,
+        id: i64,
+    ) -> Result<PrivacyRecordView, EngineError> {
+        self.store()
+            .privacy_records(tenant, person)
+            .await?
+            .into_iter()
+            .find(|r| r.id == id)
+            .map(PrivacyRecordView::from)
+            .ok_or_else(|| EngineError::NothingToClose(format!("record {id} vanished")))
+    }
+
+    /// Jurisdiction and, for every purpose, the basis, whether allowed now and why. Not counted
+    /// in the ledger: showing a person their state is not a use of their data.
+    ///
+    /// # Errors
+    /// Unknown person; store failure.
+    pub async fn privacy(&self, tenant: &str, person: &str) -> Result<PrivacyView, EngineError> {
+        let profile = self.person(tenant, person).await?;
+        let state = self
+            .inner
+            .subjects
+            .get(self.store(), self.policy(), tenant, person)
+            .await?;
+        let now = self.now();
+        let policy = self.policy();
+        let purposes = policy
+            .purposes()
+            .iter()
+            .map(|p| {
+                let d = decide(policy, &state, p.id, now);
+                PurposeStatus {
+                    purpose: p.key.clone(),
+                    title: p.title.clone(),
+                    basis: d.basis,
+                    allowed: d.allowed,
+                    reason: d.reason,
+                    evidence: serde_json::to_value(d.evidence).unwrap_or(Value::Null),
+                    rights: Rights {
+                        opt_out: p.opt_out,
+                        object: p.objectable().then(|| p.objection.as_str()),
+                        consent: p.consentable(),
+                    },
+                }
+            })
+            .collect();
+        Ok(PrivacyView {
+            person: person.to_owned(),
+            country: profile.country,
+            jurisdiction: policy.jurisdiction_name(state.jurisdiction).to_owned(),
+            at: now,
+            policy_version: policy.version.clone(),
+            purposes,
+        })
+    }
+
+    /// What was done with the person's data and on which consents, objections and opt-outs.
+    ///
+    /// # Errors
+    /// Unknown person; store failure.
+    pub async fn processing(
+        &self,
+        tenant: &str,
+        person: &str,
+    ) -> Result<ProcessingView, EngineError> {
+        self.person(tenant, person).await?;
+        self.flush_ledger().await?;
+        Ok(ProcessingView {
+            person: person.to_owned(),
+            processing: self
+                .store()
+                .ledger_for(tenant, person)
+                .await?
+                .into_iter()
+                .map(ProcessingLine::from)
+                .collect(),
+            privacy_history: self
+                .store()
+                .privacy_records(tenant, person)
+                .await?
+                .into_iter()
+                .map(PrivacyRecordView::from)
+                .collect(),
+        })
+    }
+
+    /// The access and portability bundle (Art. 15 and 20).
+    ///
+    /// # Errors
+    /// Unknown person; store failure.
+    pub async fn export(
+        &self,
+        actor: &Actor<'_>,
+        person: &str,
+    ) -> Result<ExportBundle, EngineError> {
+        let tenant = actor.tenant;
+        let profile = self.person(tenant, person).await?;
+        let processing = self.processing(tenant, person).await?;
+        let mut events = Vec::new();
+        for stored in self.store().events_containing(tenant, person).await? {
+            let Ok(event) = serde_json::from_str::<Event>(&stored.body) else {
+                continue;
+            };
+            if event.involves(person) {
+                let mut value = serde_json::to_value(&event).unwrap_or(Value::Null);
+                if let Value::Object(map) = &mut value {
+                    map.insert("seq".into(), json!(stored.seq));
+                }
+                events.push(value);
+            }
+        }
+        let activity: Vec<_> = self
+            .store()
+            .activity(tenant, person)
+            .await?
+            .into_iter()
+            .map(crate::views::ActivityLine::from)
+            .collect();
+        let audit = self
+            .store()
+            .audit(tenant, Some(person), 10_000)
+            .await?
+            .into_iter()
+            .map(AuditView::from)
+            .collect();
+        self.audit(
+            actor,
+            Some(person),
+            "person.exported",
+            None,
+            json!({ "events": events.len() }),
+        )
+        .await?;
+        Ok(ExportBundle {
+            format: "basis-export/1",
+            generated_at: self.now(),
+            controller: self.controller_json(),
+            person: profile,
+            events,
+            privacy_history: processing.privacy_history,
+            processing: processing.processing,
+            derived: json!({ "activity": activity }),
+            audit,
+            purposes: self
+                .policy()
+                .purposes()
+                .iter()
+                .map(|p| self.summary(p))
+                .collect(),
+        })
+    }
+
+    fn controller_json(&self) -> Value {
+        let c = &self.policy().controller;
+        json!({ "name": c.name, "contact": c.contact, "dpo": c.dpo })
+    }
+
+    fn summary(&self, p: &Purpose) -> PurposeSummary {
+        let policy = self.policy();
+        let bases = policy
+            .jurisdictions
+            .iter()
+            .map(|j| (j.name.clone(), json!(p.basis_in(j.id))))
+            .collect();
+        PurposeSummary {
+            purpose: p.key.clone(),
+            title: p.title.clone(),
+            bases,
+            data_categories: p.data_categories.clone(),
+            retention_days: p.retention_days,
+        }
+    }
+
+    /// Records of processing (Art. 30) with live counts from the ledger.
+    ///
+    /// # Errors
+    /// Store failure.
+    pub async fn records(&self, tenant: &str) -> Result<RecordsView, EngineError> {
+        self.flush_ledger().await?;
+        let totals = self.store().ledger_totals(tenant).await?;
+        let policy = self.policy();
+        let purposes = policy
+            .purposes()
+            .iter()
+            .map(|p| {
+                let mine = totals.iter().filter(|t| t.purpose == p.key);
+                let (subjects, allowed, denied) = mine.fold((0, 0, 0), |(s, a, d), t| {
+                    (s.max(t.subjects), a + t.allowed, d + t.denied)
+                });
+                RecordOfProcessing {
+                    purpose: self.summary(p),
+                    subject_categories: p.subject_categories.clone(),
+                    recipients: p.recipients.clone(),
+                    transfers: p.transfers.clone(),
+                    subjects,
+                    allowed,
+                    denied,
+                }
+            })
+            .collect();
+        Ok(RecordsView {
+            controller: self.controller_json(),
+            policy_version: policy.version.clone(),
+            security_measures: policy.controller.security_measures.clone(),
+            purposes,
+        })
+    }
+
+    /// The audit log, of one person or all.
+    ///
+    /// # Errors
+    /// Store failure.
+    pub async fn audit_log(
+        &self,
+        tenant: &str,
+        person: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AuditView>, EngineError> {
+        Ok(self
+            .store()
+            .audit(tenant, person, limit)
+            .await?
+            .into_iter()
+            .map(AuditView::from)
+            .collect())
+    }
+
+    // --- legal holds ---------------------------------------------------------------------
+
+    /// Places a legal hold on a person: erasure is refused until it is released.
+    ///
+    /// # Errors
+    /// Unknown person; empty reason; store failure.
+    pub async fn create_legal_hold(
+        &self,
+        actor: &Actor<'_>,
+        person: &str,
+        reason: &str,
+    ) -> Result<HoldView, EngineError> {
+        self.person(actor.tenant, person).await?;
+        let reason = reason.trim();
+        if reason.is_empty() || reason.len() > 4_096 {
+            return Err(EngineError::invalid(
+                "reason",
+                "give the case or reason (1 to 4096 bytes)",
+            ));
+        }
+        let hold = self
+            .store()
+            .create_legal_hold(actor.tenant, person, reason, self.now())
+            .await?;
+        self.audit(
+            actor,
+            Some(person),
+            "legal_hold.placed",
+            None,
+            json!({ "hold": hold.id, "reason": reason }),
+        )
+        .await?;
+        Ok(hold.into())
+    }
+
+    /// Releases a hold.
+    ///
+    /// # Errors
+    /// [`EngineError::HoldNotFound`]; store failure.
+    pub async fn release_legal_hold(&self, actor: &Actor<'_>, id: i64) -> Result<(), EngineError> {
+        let hold = self
+            .store()
+            .legal_holds(actor.tenant, None, true)
+            .await?
+            .into_iter()
+            .find(|h| h.id == id)
+            .ok_or(EngineError::HoldNotFound(id))?;
+        if !self
+            .store()
+            .release_legal_hold(actor.tenant, id, self.now())
+            .await?
+        {
+            return Err(EngineError::HoldNotFound(id));
+        }
+        self.audit(
+            actor,
+            Some(&hold.person),
+            "legal_hold.released",
+            None,
+            json!({ "hold": id }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Holds of the tenant.
+    ///
+    /// # Errors
+    /// Store failure.
+    pub async fn legal_holds(
+        &self,
+        tenant: &str,
+        person: Option<&str>,
+    ) -> Result<Vec<HoldView>, EngineError> {
+        Ok(self
+            .store()
+            .legal_holds(tenant, person, false)
+            .await?
+            .into_iter()
+            .map(HoldView::from)
+            .collect())
+    }
+
+    // --- derived views -------------------------------------------------------------------
+
+    /// A person's activity counts, if the gate allows using them now; otherwise says why.
+    ///
+    /// # Errors
+    /// Unknown person; views not caught up with `min_seq`; store failure.
+    pub async fn activity(
+        &self,
+        tenant: &str,
+        person: &str,
+        min_seq: Option<i64>,
+    ) -> Result<ActivityView, EngineError> {
+        self.person(tenant, person).await?;
+        self.wait_for(min_seq).await?;
+        let decision = self.decide(tenant, person, Activity::PURPOSE, None).await?;
+        let activity = if decision.allowed {
+            self.store()
+                .activity(tenant, person)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(ActivityView {
+            person: person.to_owned(),
+            personalized: decision.allowed,
+            decision,
+            activity,
+        })
+    }
+
+    /// Drops the activity view and replays the log into it.
+    ///
+    /// # Errors
+    /// Store failure.
+    pub async fn rebuild_activity(&self) -> Result<i64, EngineError> {
+        {
+            let _guard = self.inner.projection_lock.lock().await;
+            self.store().reset_activity(Activity::NAME).await?;
+            self.inner.watermark.send_replace(0);
+        }
+        let worker = self.projection_worker();
+        let mut seq = 0;
+        while let crate::projections::Outcome::Applied { seq: s, .. } =
+            worker.try_execute_next().await?
+        {
+            seq = s;
+        }
+        Ok(seq)
+    }
+}

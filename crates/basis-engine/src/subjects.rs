@@ -1,0 +1,112 @@
+//! The subject-state cache the gate reads: one [`SubjectState`] per (tenant, person), built from
+//! the store on first use and replaced when the person's privacy state changes.
+//!
+//! An epoch counter guards against a slow load putting back state older than a change made
+//! while it ran: a load only fills the cache if no change happened since it started.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use basis_core::subject::{Consent, Objection, OptOut, Override, Span};
+use basis_core::{Policy, SubjectState};
+use basis_store::{PrivacyKind, Store};
+
+use crate::EngineError;
+
+type Key = (String, String);
+
+/// Cached subject states.
+#[derive(Debug, Default)]
+pub(crate) struct SubjectCache {
+    states: RwLock<HashMap<Key, Arc<SubjectState>>>,
+    epoch: AtomicU64,
+}
+
+/// Most states kept before the cache is cleared (a crude bound; states reload on demand).
+const MAX_CACHED: usize = 200_000;
+
+impl SubjectCache {
+    pub(crate) async fn get(
+        &self,
+        store: &dyn Store,
+        policy: &Policy,
+        tenant: &str,
+        person: &str,
+    ) -> Result<Arc<SubjectState>, EngineError> {
+        let key = (tenant.to_owned(), person.to_owned());
+        if let Some(s) = self.states.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(s);
+        }
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        let state = Arc::new(load(store, policy, tenant, person).await?);
+        if let Ok(mut map) = self.states.write() {
+            if self.epoch.load(Ordering::SeqCst) == epoch {
+                if map.len() >= MAX_CACHED {
+                    map.clear();
+                }
+                map.insert(key, state.clone());
+            }
+        }
+        Ok(state)
+    }
+
+    /// Forgets a person's state after a change.
+    pub(crate) fn invalidate(&self, tenant: &str, person: &str) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut map) = self.states.write() {
+            map.remove(&(tenant.to_owned(), person.to_owned()));
+        }
+    }
+}
+
+/// Builds a person's state from the store. Records for purposes the policy no longer has are
+/// left out: the gate cannot be asked about them.
+pub(crate) async fn load(
+    store: &dyn Store,
+    policy: &Policy,
+    tenant: &str,
+    person: &str,
+) -> Result<SubjectState, EngineError> {
+    let Some(profile) = store.person(tenant, person).await? else {
+        return Ok(SubjectState::unknown());
+    };
+    let mut state = SubjectState {
+        known: true,
+        jurisdiction: policy.jurisdiction_of(profile.country.as_deref()),
+        account: store.account_history(tenant, person).await?,
+        ..SubjectState::unknown()
+    };
+    for r in store.privacy_records(tenant, person).await? {
+        let Some(purpose) = policy.purpose_id(&r.purpose) else {
+            continue;
+        };
+        let span = Span {
+            from: r.from,
+            until: r.until,
+        };
+        match r.kind {
+            PrivacyKind::Consent => state.consents.push(Consent {
+                id: r.id,
+                purpose,
+                span,
+                notice_version: r.notice_version.unwrap_or(1),
+            }),
+            PrivacyKind::Objection => state.objections.push(Objection {
+                id: r.id,
+                purpose,
+                span,
+                overridden: r.override_at.map(|at| Override {
+                    at,
+                    grounds: Arc::from(r.override_grounds.unwrap_or_default()),
+                }),
+            }),
+            PrivacyKind::OptOut => state.opt_outs.push(OptOut {
+                id: r.id,
+                purpose,
+                span,
+            }),
+        }
+    }
+    Ok(state)
+}
