@@ -190,6 +190,8 @@ pub async fn run(
     };
     let now = SystemClock.now();
 
+    // Privacy choices are actions in time: make them once, not again on a re-run.
+    let seeded_before = engine.store().person(tenant, "u-0000").await?.is_some();
     let mut ids = Vec::with_capacity(people);
     let mut teams_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for i in 0..people {
@@ -320,7 +322,7 @@ pub async fn run(
 
     // Privacy choices, as people make them.
     let mut choices = 0;
-    for id in &ids {
+    for id in ids.iter().filter(|_| !seeded_before) {
         if rng.chance(10) {
             engine.opt_out(&actor, id, "personalize.content").await?;
             choices += 1;
@@ -373,7 +375,7 @@ pub async fn run(
             }
         }
     }
-    if let Some(first) = ids.first() {
+    if let Some(first) = ids.first().filter(|_| !seeded_before) {
         engine
             .object(
                 &actor,

@@ -431,19 +431,19 @@ pub fn validate_event(
         None | Some(Value::Null) => {}
         Some(Value::Object(ctx)) => {
             c.unknown_fields(ctx, "context.", &CONTEXT_FIELDS);
-            if let Some(ip) = c.opt_str(ctx, "ip", "context.ip", 64) {
-                if ip.parse::<IpAddr>().is_err() {
-                    c.fail("context.ip", format!("`{ip}` is not an IP address"));
-                }
+            if let Some(ip) = c.opt_str(ctx, "ip", "context.ip", 64)
+                && ip.parse::<IpAddr>().is_err()
+            {
+                c.fail("context.ip", format!("`{ip}` is not an IP address"));
             }
             c.opt_str(ctx, "user_agent", "context.user_agent", 1_024);
-            if let Some(country) = c.opt_str(ctx, "country", "context.country", 2) {
-                if !jurisdiction::is_country_code(country) {
-                    c.fail(
-                        "context.country",
-                        format!("`{country}` is not an ISO 3166-1 alpha-2 code"),
-                    );
-                }
+            if let Some(country) = c.opt_str(ctx, "country", "context.country", 2)
+                && !jurisdiction::is_country_code(country)
+            {
+                c.fail(
+                    "context.country",
+                    format!("`{country}` is not an ISO 3166-1 alpha-2 code"),
+                );
             }
         }
         Some(other) => c.fail(
@@ -451,10 +451,11 @@ pub fn validate_event(
             format!("expected an object, found {}", kind(other)),
         ),
     }
-    if let Some(data) = map.get("data") {
-        if !data.is_object() && !data.is_null() {
-            c.fail("data", format!("expected an object, found {}", kind(data)));
-        }
+    if let Some(data) = map.get("data")
+        && !data.is_object()
+        && !data.is_null()
+    {
+        c.fail("data", format!("expected an object, found {}", kind(data)));
     }
     if errors.len() > before {
         return None;

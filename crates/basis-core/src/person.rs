@@ -118,21 +118,21 @@ impl PersonInput {
         short(&self.department, "department", 512, &mut fail);
         short(&self.timezone, "timezone", 64, &mut fail);
         short(&self.locale, "locale", 35, &mut fail);
-        if let Some(email) = &self.email {
-            if email.len() > 320 || !looks_like_email(email) {
-                fail(
-                    "email",
-                    format!("`{}` is not an e-mail address", truncate(email)),
-                );
-            }
+        if let Some(email) = &self.email
+            && (email.len() > 320 || !looks_like_email(email))
+        {
+            fail(
+                "email",
+                format!("`{}` is not an e-mail address", truncate(email)),
+            );
         }
-        if let Some(country) = &self.country {
-            if !jurisdiction::is_country_code(country) {
-                fail(
-                    "country",
-                    format!("`{}` is not an ISO 3166-1 alpha-2 code", truncate(country)),
-                );
-            }
+        if let Some(country) = &self.country
+            && !jurisdiction::is_country_code(country)
+        {
+            fail(
+                "country",
+                format!("`{}` is not an ISO 3166-1 alpha-2 code", truncate(country)),
+            );
         }
         if self.teams.len() > 1_000 {
             fail("teams", "more than 1000 teams".into());

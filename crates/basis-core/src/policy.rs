@@ -513,16 +513,15 @@ impl Policy {
             }
             // The nearest declared ancestor; parents must come before their children.
             let parent = ancestors_of(&raw.key).find_map(|a| by_key.get(a).copied());
-            if parent.is_none() {
-                if let Some(later) = file.purposes[index + 1..]
+            if parent.is_none()
+                && let Some(later) = file.purposes[index + 1..]
                     .iter()
                     .find(|p| raw.key.starts_with(&format!("{}.", p.key)))
-                {
-                    return Err(err(
-                        "key",
-                        format!("its ancestor `{}` must be declared before it", later.key),
-                    ));
-                }
+            {
+                return Err(err(
+                    "key",
+                    format!("its ancestor `{}` must be declared before it", later.key),
+                ));
             }
             let parent_purpose = parent.and_then(|p| purposes.get(usize::from(p.0)));
 

@@ -447,10 +447,9 @@ impl Engine {
             .inner
             .ledger
             .record(tenant, person, purpose, d.basis, at, d.allowed)
+            && let Err(e) = self.flush_ledger().await
         {
-            if let Err(e) = self.flush_ledger().await {
-                tracing::error!(error = %e, "ledger flush failed; counts kept for the next try");
-            }
+            tracing::error!(error = %e, "ledger flush failed; counts kept for the next try");
         }
     }
 
@@ -521,7 +520,7 @@ impl Engine {
             json!({ "record": write.id, "notice_version": version, "detail": record.detail }),
         )
         .await?;
-        Ok(self.record_view(actor.tenant, person, write.id).await?)
+        self.record_view(actor.tenant, person, write.id).await
     }
 
     /// Withdraws the open consent to `purpose` from now on; what was done before stays lawful
@@ -631,7 +630,7 @@ impl Engine {
             json!({ "record": id, "grounds": grounds }),
         )
         .await?;
-        Ok(self.record_view(actor.tenant, person, id).await?)
+        self.record_view(actor.tenant, person, id).await
     }
 
     /// Opts out of `purpose` (and its children).
@@ -721,7 +720,7 @@ impl Engine {
             )
             .await?;
         }
-        Ok(self.record_view(actor.tenant, person, write.id).await?)
+        self.record_view(actor.tenant, person, write.id).await
     }
 
     async fn close(
@@ -753,7 +752,7 @@ impl Engine {
             json!({ "record": id }),
         )
         .await?;
-        Ok(self.record_view(actor.tenant, person, id).await?)
+        self.record_view(actor.tenant, person, id).await
     }
 
     /// After a privacy change: forget the cached state; if the change restricts a purpose a

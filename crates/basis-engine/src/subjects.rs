@@ -40,13 +40,13 @@ impl SubjectCache {
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
         let state = Arc::new(load(store, policy, tenant, person).await?);
-        if let Ok(mut map) = self.states.write() {
-            if self.epoch.load(Ordering::SeqCst) == epoch {
-                if map.len() >= MAX_CACHED {
-                    map.clear();
-                }
-                map.insert(key, state.clone());
+        if let Ok(mut map) = self.states.write()
+            && self.epoch.load(Ordering::SeqCst) == epoch
+        {
+            if map.len() >= MAX_CACHED {
+                map.clear();
             }
+            map.insert(key, state.clone());
         }
         Ok(state)
     }

@@ -43,8 +43,7 @@ fn build(jurisdiction: JurisdictionId, history: &[(Timestamp, Action)]) -> Subje
         jurisdiction,
         ..SubjectState::unknown()
     };
-    let mut next_id = 1;
-    for (at, action) in history {
+    for (next_id, (at, action)) in (1..).zip(history.iter()) {
         let at = *at;
         let open = |span: &Span| span.until.is_none();
         match action {
@@ -139,7 +138,6 @@ fn build(jurisdiction: JurisdictionId, history: &[(Timestamp, Action)]) -> Subje
                 }
             }
         }
-        next_id += 1;
     }
     s
 }

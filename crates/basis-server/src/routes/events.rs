@@ -52,10 +52,9 @@ pub async fn ingest(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok())
+        && len > limit
     {
-        if len > limit {
-            return Err(ApiError::PayloadTooLarge(limit));
-        }
+        return Err(ApiError::PayloadTooLarge(limit));
     }
     let bytes = read_body(body, limit).await?;
     let text = std::str::from_utf8(&bytes)
