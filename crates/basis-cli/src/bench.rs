@@ -112,11 +112,11 @@ async fn raw_insert(rows: &[Row], batch: usize) -> anyhow::Result<Duration> {
             for r in part {
                 q = q
                     .bind("bench")
-                    .bind(&r.id)
+                    .bind(r.id.as_str())
                     .bind(r.kind)
                     .bind(r.at)
-                    .bind(&r.actor)
-                    .bind(&r.body);
+                    .bind(r.actor.as_str())
+                    .bind(r.body.as_str());
             }
             q.execute(&mut *tx).await?;
         }
@@ -124,6 +124,31 @@ async fn raw_insert(rows: &[Row], batch: usize) -> anyhow::Result<Duration> {
     }
     let took = started.elapsed();
     pool.close().await;
+    Ok(took)
+}
+
+/// The store's own append (one JSON parameter per batch, unpacked by SQLite), without HTTP or
+/// validation: shows what the API adds on top.
+async fn store_append(rows: &[Row], batch: usize) -> anyhow::Result<Duration> {
+    use basis_store::{NewEvent, SqliteStore, Store};
+    let dir = tempfile::tempdir()?;
+    let store = SqliteStore::open(dir.path()).await?;
+    let events: Vec<NewEvent> = rows
+        .iter()
+        .map(|r| NewEvent {
+            id: r.id.clone(),
+            kind: r.kind.to_owned(),
+            at: basis_core::Timestamp(r.at),
+            actor: Some(r.actor.clone()),
+            body: r.body.clone(),
+        })
+        .collect();
+    let started = Instant::now();
+    for chunk in events.chunks(batch) {
+        store.append_events("bench", chunk).await?;
+    }
+    let took = started.elapsed();
+    store.close().await;
     Ok(took)
 }
 
@@ -209,16 +234,22 @@ async fn ingest(events: usize, batch: usize, clients: usize) -> anyhow::Result<(
         bytes / events
     );
     let raw = raw_insert(&rows, batch).await?;
+    let store = store_append(&rows, batch).await?;
     let basis = basis_ingest(&rows, batch, clients).await?;
     let rate = |d: Duration| events as f64 / d.as_secs_f64();
+    let plural = if clients == 1 { "" } else { "s" };
     println!(
-        "raw sqlx sqlite batched insert: {:>9.0} events/s ({:.2} s)",
+        "raw sqlx sqlite batched insert:   {:>9.0} events/s ({:.2} s)",
         rate(raw),
         raw.as_secs_f64()
     );
     println!(
-        "basis POST /v1/events ({clients} client{}): {:>9.0} events/s ({:.2} s)",
-        if clients == 1 { "" } else { "s" },
+        "basis store append (no HTTP):     {:>9.0} events/s ({:.2} s)",
+        rate(store),
+        store.as_secs_f64()
+    );
+    println!(
+        "basis POST /v1/events ({clients} client{plural}): {:>9.0} events/s ({:.2} s)",
         rate(basis),
         basis.as_secs_f64()
     );

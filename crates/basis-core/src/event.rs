@@ -185,13 +185,14 @@ pub struct EventHead {
     pub actor: Option<String>,
 }
 
-/// Whether `s` is an acceptable identifier (event, person, team, object id).
+/// Whether `s` is an acceptable identifier (event, person, team, object id): no whitespace,
+/// control characters, `/`, `"` or a backslash, so it appears verbatim in stored JSON and URLs.
 pub fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= MAX_ID_LEN
         && !s
             .chars()
-            .any(|c| c.is_control() || c == '/' || c.is_whitespace())
+            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '/' | '"' | '\\'))
 }
 
 fn is_type_name(s: &str) -> bool {

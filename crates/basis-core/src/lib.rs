@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod event;
+pub mod fixtures;
 pub mod gate;
 pub mod jurisdiction;
 pub mod notice;

@@ -19,7 +19,7 @@ use tokio::sync::{Mutex, Notify, watch};
 use crate::error::EngineError;
 use crate::keys;
 use crate::ledger::Ledger;
-use crate::projections::{Activity, ProjectionWorker};
+use crate::projections::{Activity, ActivityState, ProjectionWorker};
 use crate::subjects::SubjectCache;
 use crate::views::{
     ActivityView, AuditView, DecisionView, ExportBundle, HoldView, PrivacyRecordView, PrivacyView,
@@ -40,7 +40,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             max_wait: Duration::from_secs(5),
-            ledger_flush_every: Duration::from_secs(1),
+            ledger_flush_every: Duration::from_secs(10),
         }
     }
 }
@@ -55,6 +55,8 @@ pub(crate) struct Inner {
     keys: RwLock<HashMap<String, ApiKeyRecord>>,
     pub(crate) appended: Arc<Notify>,
     pub(crate) projection_lock: Mutex<()>,
+    activity: std::sync::Mutex<ActivityState>,
+    pub(crate) last_snapshot: std::sync::Mutex<std::time::Instant>,
     watermark: Arc<watch::Sender<i64>>,
 }
 
@@ -93,7 +95,8 @@ impl Engine {
         clock: Arc<dyn Clock>,
         config: EngineConfig,
     ) -> Result<Engine, EngineError> {
-        let cursor = store.cursor(Activity::NAME).await?;
+        let activity = ActivityState::load(store.as_ref()).await?;
+        let cursor = activity.applied();
         let (watermark, _) = watch::channel(cursor);
         Ok(Engine {
             inner: Arc::new(Inner {
@@ -106,6 +109,8 @@ impl Engine {
                 keys: RwLock::new(HashMap::new()),
                 appended: Arc::new(Notify::new()),
                 projection_lock: Mutex::new(()),
+                activity: std::sync::Mutex::new(activity),
+                last_snapshot: std::sync::Mutex::new(std::time::Instant::now()),
                 watermark: Arc::new(watermark),
             }),
         })
@@ -124,6 +129,25 @@ impl Engine {
     /// Now, by the injected clock.
     pub fn now(&self) -> Timestamp {
         self.inner.clock.now()
+    }
+
+    /// Runs `f` on the in-memory activity view (short, never across an await).
+    pub(crate) fn with_activity<R>(&self, f: impl FnOnce(&mut ActivityState) -> R) -> R {
+        let mut guard = self
+            .inner
+            .activity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
+    }
+
+    /// The activity counts held about a person, without asking the gate (what an export or an
+    /// audit must see).
+    pub fn activity_held(&self, tenant: &str, person: &str) -> Vec<crate::views::ActivityLine> {
+        self.with_activity(|a| a.of(tenant, person))
+            .into_iter()
+            .map(Into::into)
+            .collect()
     }
 
     /// The buffered ledger.
@@ -375,6 +399,7 @@ impl Engine {
         self.store()
             .erase_person(tenant, id, &rewrites, suppression.as_deref(), self.now())
             .await?;
+        self.with_activity(|a| a.purge(tenant, id));
         self.inner.subjects.invalidate(tenant, id);
         drop(_guard);
         self.audit(
@@ -766,6 +791,7 @@ impl Engine {
             .is_some_and(|a| a.lineage.contains(&p.id));
         if covers_activity {
             let _guard = self.inner.projection_lock.lock().await;
+            self.with_activity(|a| a.purge(tenant, person));
             if let Err(e) = self.store().purge_activity(tenant, person).await {
                 tracing::error!(error = %e, "purging activity after an objection failed");
             }
@@ -886,13 +912,7 @@ impl Engine {
                 events.push(value);
             }
         }
-        let activity: Vec<_> = self
-            .store()
-            .activity(tenant, person)
-            .await?
-            .into_iter()
-            .map(crate::views::ActivityLine::from)
-            .collect();
+        let activity = self.activity_held(tenant, person);
         let audit = self
             .store()
             .audit(tenant, Some(person), 10_000)
@@ -1101,12 +1121,7 @@ impl Engine {
         self.wait_for(min_seq).await?;
         let decision = self.decide(tenant, person, Activity::PURPOSE, None).await?;
         let activity = if decision.allowed {
-            self.store()
-                .activity(tenant, person)
-                .await?
-                .into_iter()
-                .map(Into::into)
-                .collect()
+            self.activity_held(tenant, person)
         } else {
             Vec::new()
         };
@@ -1126,6 +1141,7 @@ impl Engine {
         {
             let _guard = self.inner.projection_lock.lock().await;
             self.store().reset_activity(Activity::NAME).await?;
+            self.with_activity(ActivityState::reset);
             self.inner.watermark.send_replace(0);
         }
         let worker = self.projection_worker();
@@ -1135,6 +1151,7 @@ impl Engine {
         {
             seq = s;
         }
+        worker.snapshot().await?;
         Ok(seq)
     }
 }

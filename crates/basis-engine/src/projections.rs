@@ -1,28 +1,34 @@
-//! Projections: background workers that tail the event log from a stored cursor into derived
-//! views, asking the gate per subject before deriving anything.
+//! Projections: background workers that tail the event log from a cursor into derived views,
+//! asking the gate per subject before deriving anything.
 //!
 //! A worker exposes one step, [`ProjectionWorker::try_execute_next`], so tests drive it by hand;
-//! [`run`] is the loop around it. Each applied batch moves the cursor in the same transaction as
-//! the view's rows, and publishes a watermark that reads with `min_seq` wait on.
+//! [`run`] is the loop around it. Views live in memory (reads are a hash lookup) and are
+//! snapshotted to the store together with the cursor they correspond to — after a quiet moment,
+//! every half minute under load, and on shutdown — so a restart resumes from the snapshot
+//! instead of replaying the whole log. Each applied step publishes a watermark that reads with
+//! `min_seq` wait on.
 //!
 //! The first projection, [`Activity`], counts events per person and type under
-//! `functional.service.improve` ("usage and activity patterns"). It proves the mechanism:
-//! purge on objection or erasure, rebuild from the log.
+//! `functional.service.improve` ("usage and activity patterns"). It proves the mechanism: purge on
+//! objection or erasure, rebuild from the log. It reads only the log's indexed columns, never
+//! event bodies.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use basis_core::Timestamp;
-use basis_core::event::Event;
 use basis_core::person::ERASED;
-use basis_store::{ActivityCount, StoredEvent};
+use basis_store::{ActivityCount, Store, StoreError};
 use tokio::sync::watch;
 
 use crate::{Engine, EngineError};
 
 /// Events read per step.
-pub const BATCH: u32 = 1_000;
+pub const BATCH: u32 = 5_000;
+
+/// Longest time applied changes stay only in memory while events keep arriving.
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
 
 /// What one step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +55,101 @@ impl Activity {
     pub const PURPOSE: &'static str = "functional.service.improve";
 }
 
+type PersonKey = (String, String);
+
+/// The activity view in memory: counts per (tenant, person) and event type.
+#[derive(Debug, Default)]
+pub(crate) struct ActivityState {
+    counts: HashMap<PersonKey, HashMap<String, (i64, Timestamp)>>,
+    /// People whose counts changed since the last snapshot.
+    dirty: HashSet<PersonKey>,
+    /// Log position applied in memory.
+    applied: i64,
+    /// Log position of the stored snapshot.
+    saved: i64,
+}
+
+impl ActivityState {
+    /// Loads the stored snapshot.
+    pub(crate) async fn load(store: &dyn Store) -> Result<ActivityState, StoreError> {
+        let cursor = store.cursor(Activity::NAME).await?;
+        let mut state = ActivityState {
+            applied: cursor,
+            saved: cursor,
+            ..ActivityState::default()
+        };
+        for c in store.load_activity().await? {
+            state
+                .counts
+                .entry((c.tenant, c.person))
+                .or_default()
+                .insert(c.kind, (c.count, c.last_at));
+        }
+        Ok(state)
+    }
+
+    pub(crate) fn applied(&self) -> i64 {
+        self.applied
+    }
+
+    /// A person's counts, by type.
+    pub(crate) fn of(&self, tenant: &str, person: &str) -> Vec<ActivityCount> {
+        let key = (tenant.to_owned(), person.to_owned());
+        let mut out: Vec<ActivityCount> = self
+            .counts
+            .get(&key)
+            .map(|types| {
+                types
+                    .iter()
+                    .map(|(kind, (count, last_at))| ActivityCount {
+                        tenant: tenant.to_owned(),
+                        person: person.to_owned(),
+                        kind: kind.clone(),
+                        count: *count,
+                        last_at: *last_at,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort_by(|a, b| a.kind.cmp(&b.kind));
+        out
+    }
+
+    /// Forgets a person (objection, erasure); the caller deletes the stored rows.
+    pub(crate) fn purge(&mut self, tenant: &str, person: &str) {
+        let key = (tenant.to_owned(), person.to_owned());
+        self.counts.remove(&key);
+        self.dirty.remove(&key);
+    }
+
+    /// Forgets everything, for a rebuild.
+    pub(crate) fn reset(&mut self) {
+        *self = ActivityState::default();
+    }
+
+    /// What a snapshot must write, and the cursor it corresponds to.
+    fn snapshot(&mut self) -> (i64, Vec<ActivityCount>) {
+        let rows = self
+            .dirty
+            .drain()
+            .flat_map(|(tenant, person)| {
+                self.counts
+                    .get(&(tenant.clone(), person.clone()))
+                    .into_iter()
+                    .flatten()
+                    .map(move |(kind, (count, last_at))| ActivityCount {
+                        tenant: tenant.clone(),
+                        person: person.clone(),
+                        kind: kind.clone(),
+                        count: *count,
+                        last_at: *last_at,
+                    })
+            })
+            .collect();
+        (self.applied, rows)
+    }
+}
+
 /// A worker for the activity projection.
 #[derive(Clone)]
 pub struct ProjectionWorker {
@@ -61,106 +162,153 @@ impl ProjectionWorker {
         ProjectionWorker { engine, watermark }
     }
 
-    /// Reads the next batch after the cursor and applies it.
+    /// Reads the next events after the cursor and applies them in memory; snapshots when due.
     ///
     /// # Errors
-    /// When the store fails; the cursor does not move.
+    /// When the store fails; nothing is applied then.
     pub async fn try_execute_next(&self) -> Result<Outcome, EngineError> {
-        // Serialized with purges and erasure so a batch never re-adds what they removed.
+        // Serialized with purges and erasure so a step never re-adds what they removed.
         let _guard = self.engine.inner.projection_lock.lock().await;
-        let store = self.engine.store();
-        let cursor = store.cursor(Activity::NAME).await?;
-        let events = store.events_after(None, cursor, BATCH).await?;
-        let Some(last) = events.last().map(|e| e.seq) else {
-            // Read first: holding a borrow while sending would deadlock the watch channel.
-            let current = *self.watermark.borrow();
-            self.watermark.send_replace(cursor.max(current));
+        let applied = self.engine.with_activity(|a| a.applied());
+        let heads = self
+            .engine
+            .store()
+            .event_heads_after(applied, BATCH)
+            .await?;
+        let Some(last) = heads.last().map(|e| e.seq) else {
+            self.watermark.send_replace(applied);
             return Ok(Outcome::Idle);
         };
-        let counts = self.count(&events).await?;
-        store.apply_activity(Activity::NAME, last, &counts).await?;
-        self.watermark.send_replace(last);
-        Ok(Outcome::Applied {
-            events: events.len(),
-            seq: last,
-        })
-    }
-
-    async fn count(&self, events: &[StoredEvent]) -> Result<Vec<ActivityCount>, EngineError> {
         let now = self.engine.now();
-        let mut counts: HashMap<(String, String, String), (i64, Timestamp)> = HashMap::new();
-        let mut allowed: HashMap<(String, String), bool> = HashMap::new();
-        for stored in events {
-            let Ok(event) = serde_json::from_str::<Event>(&stored.body) else {
-                tracing::warn!(
-                    seq = stored.seq,
-                    "event body does not parse; skipped by activity"
-                );
+        let mut allowed: HashMap<PersonKey, bool> = HashMap::new();
+        let mut increments: HashMap<(PersonKey, String), (i64, Timestamp)> = HashMap::new();
+        for head in &heads {
+            let Some(actor) = head.actor.as_deref().filter(|a| *a != ERASED) else {
                 continue;
             };
-            let Some(actor) = event.actor.as_deref().filter(|a| *a != ERASED) else {
-                continue;
-            };
-            let key = (stored.tenant.clone(), actor.to_owned());
-            let ok = match allowed.get(&key) {
+            let person = (head.tenant.clone(), actor.to_owned());
+            let ok = match allowed.get(&person) {
                 Some(ok) => *ok,
                 None => {
                     // Processing happens now: the gate decides at the time of processing, and
                     // every decision is counted in the ledger.
-                    let d = self
+                    let ok = self
                         .engine
-                        .decide_for_processing(&stored.tenant, actor, Activity::PURPOSE, now)
+                        .decide_for_processing(&head.tenant, actor, Activity::PURPOSE, now)
                         .await?;
-                    allowed.insert(key, d);
-                    d
+                    allowed.insert(person.clone(), ok);
+                    ok
                 }
             };
-            if !ok {
-                continue;
+            if ok {
+                let entry = increments
+                    .entry((person, head.kind.clone()))
+                    .or_insert((0, head.at));
+                entry.0 += 1;
+                entry.1 = entry.1.max(head.at);
             }
-            let entry = counts
-                .entry((stored.tenant.clone(), actor.to_owned(), stored.kind.clone()))
-                .or_insert((0, stored.at));
-            entry.0 += 1;
-            entry.1 = entry.1.max(stored.at);
         }
-        Ok(counts
-            .into_iter()
-            .map(|((tenant, person, kind), (count, last_at))| ActivityCount {
-                tenant,
-                person,
-                kind,
-                count,
-                last_at,
-            })
-            .collect())
+        self.engine.with_activity(|a| {
+            for ((person, kind), (count, last_at)) in increments {
+                let slot = a
+                    .counts
+                    .entry(person.clone())
+                    .or_default()
+                    .entry(kind)
+                    .or_insert((0, last_at));
+                slot.0 += count;
+                slot.1 = slot.1.max(last_at);
+                a.dirty.insert(person);
+            }
+            a.applied = last;
+        });
+        self.watermark.send_replace(last);
+        if self
+            .engine
+            .inner
+            .last_snapshot
+            .lock()
+            .map(|t| t.elapsed() >= SNAPSHOT_EVERY)
+            .unwrap_or(true)
+        {
+            self.snapshot_locked().await?;
+        }
+        Ok(Outcome::Applied {
+            events: heads.len(),
+            seq: last,
+        })
+    }
+
+    /// Writes the snapshot now (shutdown, tests).
+    ///
+    /// # Errors
+    /// When the store fails; the changes stay dirty for the next try.
+    pub async fn snapshot(&self) -> Result<(), EngineError> {
+        let _guard = self.engine.inner.projection_lock.lock().await;
+        self.snapshot_locked().await
+    }
+
+    async fn snapshot_locked(&self) -> Result<(), EngineError> {
+        let (cursor, rows) = self.engine.with_activity(|a| {
+            if a.saved == a.applied && a.dirty.is_empty() {
+                (None, Vec::new())
+            } else {
+                let (cursor, rows) = a.snapshot();
+                (Some(cursor), rows)
+            }
+        });
+        let Some(cursor) = cursor else { return Ok(()) };
+        if let Err(e) = self
+            .engine
+            .store()
+            .save_activity(Activity::NAME, cursor, &rows)
+            .await
+        {
+            self.engine.with_activity(|a| {
+                a.dirty
+                    .extend(rows.into_iter().map(|r| (r.tenant, r.person)))
+            });
+            return Err(e.into());
+        }
+        self.engine.with_activity(|a| a.saved = cursor);
+        if let Ok(mut t) = self.engine.inner.last_snapshot.lock() {
+            *t = Instant::now();
+        }
+        Ok(())
     }
 }
 
-/// Runs a worker until `shutdown` resolves: steps while there is work, then waits to be woken
-/// by an append (or a second, whichever comes first).
+/// Runs a worker until `shutdown` turns true: steps while there is work, then waits to be woken
+/// by an append; after a quiet second, and before returning, it snapshots.
 pub async fn run(worker: ProjectionWorker, mut shutdown: watch::Receiver<bool>) {
     let wake = worker.engine.inner.appended.clone();
     loop {
         if *shutdown.borrow() {
-            return;
+            break;
         }
         match worker.try_execute_next().await {
             Ok(Outcome::Applied { .. }) => continue,
             Ok(Outcome::Idle) => {
                 tokio::select! {
                     () = wake.notified() => {}
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.changed() => return,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {
+                        if let Err(e) = worker.snapshot().await {
+                            tracing::error!(projection = Activity::NAME, error = %e, "snapshot failed; retrying later");
+                        }
+                    }
+                    _ = shutdown.changed() => {}
                 }
             }
             Err(e) => {
                 tracing::error!(projection = Activity::NAME, error = %e, "projection step failed; retrying");
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.changed() => return,
+                    _ = shutdown.changed() => {}
                 }
             }
         }
+    }
+    if let Err(e) = worker.snapshot().await {
+        tracing::error!(projection = Activity::NAME, error = %e, "final snapshot failed; the view will catch up from the log");
     }
 }

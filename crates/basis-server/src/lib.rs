@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use basis_core::Policy;
@@ -207,7 +207,7 @@ impl Application {
         routes::router()
             .fallback(|| async { ApiError::NotFound })
             .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-            .layer(middleware::from_fn_with_state(state.clone(), track))
+            .layer(middleware::from_fn(track))
             .with_state(state)
     }
 
@@ -244,7 +244,7 @@ impl Application {
 }
 
 /// Counts requests and their latency by route template (never by raw path: ids are personal).
-async fn track(State(_state): State<AppState>, request: Request, next: Next) -> Response {
+async fn track(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     let route = request

@@ -69,6 +69,21 @@ pub struct StoredEvent {
     pub body: String,
 }
 
+/// The indexed columns of a stored event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredHead {
+    /// Position in the log.
+    pub seq: i64,
+    /// Tenant.
+    pub tenant: String,
+    /// Type.
+    pub kind: String,
+    /// When it happened.
+    pub at: Timestamp,
+    /// Who did it.
+    pub actor: Option<String>,
+}
+
 /// Result of an append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppendOutcome {
@@ -330,6 +345,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends events in one transaction; acknowledged only after commit.
     async fn append_events(&self, tenant: &str, events: &[NewEvent]) -> Result<AppendOutcome>;
+    /// Appends several requests' batches in one transaction (group commit), one outcome each,
+    /// in order. All or none are stored.
+    async fn append_event_groups(
+        &self,
+        groups: &[(&str, &[NewEvent])],
+    ) -> Result<Vec<AppendOutcome>>;
     /// Events after `after`, of one tenant or (for projections) of all.
     async fn events_after(
         &self,
@@ -337,6 +358,9 @@ pub trait Store: Send + Sync + 'static {
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredEvent>>;
+    /// The indexed columns of events after `after`, of all tenants (projections that need no
+    /// body read only these).
+    async fn event_heads_after(&self, after: i64, limit: u32) -> Result<Vec<StoredHead>>;
     /// The newest log position (0 when empty).
     async fn last_seq(&self) -> Result<i64>;
     /// Events of a tenant whose body mentions `needle` anywhere (callers check precisely).
@@ -444,13 +468,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// A projection's cursor (0 when new).
     async fn cursor(&self, name: &str) -> Result<i64>;
-    /// Adds activity counts and moves the cursor, atomically.
-    async fn apply_activity(
+    /// Writes a snapshot of activity counts (absolute values, replacing stored ones) and the
+    /// cursor they correspond to, atomically.
+    async fn save_activity(
         &self,
         cursor_name: &str,
         cursor: i64,
         counts: &[ActivityCount],
     ) -> Result<()>;
+    /// Every stored activity count (loaded at start-up).
+    async fn load_activity(&self) -> Result<Vec<ActivityCount>>;
     /// A person's activity counts.
     async fn activity(&self, tenant: &str, person: &str) -> Result<Vec<ActivityCount>>;
     /// Drops a person's activity counts.

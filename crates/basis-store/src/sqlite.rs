@@ -4,6 +4,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,7 +20,7 @@ use sqlx::{AssertSqlSafe, Row, SqlitePool};
 use crate::{
     ActivityCount, ApiKeyRecord, AppendOutcome, AuditEntry, EventRewrite, IdentityTaken, LedgerRow,
     LedgerTotal, LegalHold, NewEvent, NewPrivacyRecord, PrivacyKind, PrivacyRecord, PrivacyWrite,
-    PutPerson, Result, Role, Store, StoreError, StoredEvent, parse_status,
+    PutPerson, Result, Role, Store, StoreError, StoredEvent, StoredHead, parse_status,
 };
 
 /// Schema migrations, applied in order, each once.
@@ -27,11 +29,15 @@ const MIGRATIONS: [(i64, &str); 1] = [(1, include_str!("../migrations/0001_initi
 /// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters).
 const ROWS_PER_INSERT: usize = 500;
 
+/// Appends between explicit WAL checkpoints.
+const APPENDS_PER_CHECKPOINT: u32 = 16;
+
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    appends: Arc<AtomicU32>,
 }
 
 fn options(path: &Path) -> SqliteConnectOptions {
@@ -57,11 +63,13 @@ impl SqliteStore {
             reason: e.to_string(),
         })?;
         let path = dir.join("basis.db");
+        // The writer checkpoints the WAL itself (see `checkpoint_if_due`): automatic passive
+        // checkpoints cannot finish while projections read, and then retry on every commit.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options(&path))
+            .connect_with(options(&path).pragma("wal_autocheckpoint", "10000"))
             .await?;
         migrate(&writer).await?;
         let reader = SqlitePoolOptions::new()
@@ -69,7 +77,11 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options(&path).read_only(true))
             .await?;
-        Ok(SqliteStore { writer, reader })
+        Ok(SqliteStore {
+            writer,
+            reader,
+            appends: Arc::default(),
+        })
     }
 
     /// Opens a store on a database URL such as `sqlite::memory:` (tests, benchmarks).
@@ -86,7 +98,24 @@ impl SqliteStore {
         Ok(SqliteStore {
             reader: writer.clone(),
             writer,
+            appends: Arc::default(),
         })
+    }
+
+    /// Every few appends, a RESTART checkpoint: it waits for the (short) reads in progress,
+    /// copies the WAL into the database and starts the WAL over, so it stays small and commits
+    /// stay fast.
+    async fn checkpoint_if_due(&self) {
+        if self.appends.fetch_add(1, Ordering::Relaxed) + 1 < APPENDS_PER_CHECKPOINT {
+            return;
+        }
+        self.appends.store(0, Ordering::Relaxed);
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+            .execute(&self.writer)
+            .await
+        {
+            tracing::warn!(error = %e, "wal checkpoint failed; sqlite retries on its own");
+        }
     }
 
     /// Closes both pools, checkpointing the WAL.
@@ -174,6 +203,16 @@ fn ledger_row(row: &SqliteRow) -> Result<LedgerRow> {
     })
 }
 
+fn activity_row(r: &SqliteRow) -> Result<ActivityCount> {
+    Ok(ActivityCount {
+        tenant: r.try_get("tenant")?,
+        person: r.try_get("person")?,
+        kind: r.try_get("type")?,
+        count: r.try_get("count")?,
+        last_at: ts(r, "last_at")?,
+    })
+}
+
 fn hold_row(row: &SqliteRow) -> Result<LegalHold> {
     Ok(LegalHold {
         id: row.try_get("id")?,
@@ -250,41 +289,61 @@ impl Store for SqliteStore {
     }
 
     async fn append_events(&self, tenant: &str, events: &[NewEvent]) -> Result<AppendOutcome> {
+        let mut outcomes = self.append_event_groups(&[(tenant, events)]).await?;
+        outcomes
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("append returned no outcome".into()))
+    }
+
+    async fn append_event_groups(
+        &self,
+        groups: &[(&str, &[NewEvent])],
+    ) -> Result<Vec<AppendOutcome>> {
         let mut tx = self.writer.begin().await?;
-        let mut accepted = 0u64;
-        let mut max_seq = 0i64;
-        for chunk in events.chunks(ROWS_PER_INSERT) {
-            let sql = multi_row_insert(
-                "INSERT INTO events (tenant, id, type, at, actor, body) VALUES ",
-                6,
-                chunk.len(),
-                " ON CONFLICT (tenant, id) DO NOTHING RETURNING seq",
-            );
-            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
-            for e in chunk {
-                query = query
-                    .bind(tenant)
-                    .bind(&e.id)
-                    .bind(&e.kind)
-                    .bind(e.at.0)
-                    .bind(e.actor.as_deref())
-                    .bind(&e.body);
+        let mut outcomes = Vec::with_capacity(groups.len());
+        for (tenant, events) in groups {
+            let mut accepted = 0u64;
+            let mut max_seq = 0i64;
+            for chunk in events.chunks(ROWS_PER_INSERT) {
+                let sql = multi_row_insert(
+                    "INSERT INTO events (tenant, id, type, at, actor, body) VALUES ",
+                    6,
+                    chunk.len(),
+                    " ON CONFLICT (tenant, id) DO NOTHING RETURNING seq",
+                );
+                let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+                for e in chunk {
+                    // Bound as `&str` so sqlx borrows instead of copying each string.
+                    query = query
+                        .bind(*tenant)
+                        .bind(e.id.as_str())
+                        .bind(e.kind.as_str())
+                        .bind(e.at.0)
+                        .bind(e.actor.as_deref())
+                        .bind(e.body.as_str());
+                }
+                let seqs = query.fetch_all(&mut *tx).await?;
+                accepted += seqs.len() as u64;
+                max_seq = seqs.into_iter().fold(max_seq, i64::max);
             }
-            let seqs = query.fetch_all(&mut *tx).await?;
-            accepted += seqs.len() as u64;
-            max_seq = seqs.into_iter().fold(max_seq, i64::max);
+            outcomes.push(AppendOutcome {
+                accepted,
+                duplicates: events.len() as u64 - accepted,
+                seq: max_seq,
+            });
         }
-        if max_seq == 0 {
-            max_seq = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+        // A batch of only duplicates reports the log position after this transaction.
+        if outcomes.iter().any(|o| o.seq == 0) {
+            let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
                 .fetch_one(&mut *tx)
                 .await?;
+            for o in outcomes.iter_mut().filter(|o| o.seq == 0) {
+                o.seq = last;
+            }
         }
         tx.commit().await?;
-        Ok(AppendOutcome {
-            accepted,
-            duplicates: events.len() as u64 - accepted,
-            seq: max_seq,
-        })
+        self.checkpoint_if_due().await;
+        Ok(outcomes)
     }
 
     async fn events_after(
@@ -311,6 +370,27 @@ impl Store for SqliteStore {
             }
         };
         rows.iter().map(event_row).collect()
+    }
+
+    async fn event_heads_after(&self, after: i64, limit: u32) -> Result<Vec<StoredHead>> {
+        let rows = sqlx::query(
+            "SELECT seq, tenant, type, at, actor FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredHead {
+                    seq: r.try_get("seq")?,
+                    tenant: r.try_get("tenant")?,
+                    kind: r.try_get("type")?,
+                    at: ts(r, "at")?,
+                    actor: r.try_get("actor")?,
+                })
+            })
+            .collect()
     }
 
     async fn last_seq(&self) -> Result<i64> {
@@ -789,7 +869,7 @@ impl Store for SqliteStore {
         Ok(seq.unwrap_or(0))
     }
 
-    async fn apply_activity(
+    async fn save_activity(
         &self,
         cursor_name: &str,
         cursor: i64,
@@ -801,7 +881,7 @@ impl Store for SqliteStore {
                 "INSERT INTO activity_counts (tenant, person, type, count, last_at) VALUES ",
                 5,
                 chunk.len(),
-                " ON CONFLICT (tenant, person, type) DO UPDATE SET count = count + excluded.count, last_at = MAX(last_at, excluded.last_at)",
+                " ON CONFLICT (tenant, person, type) DO UPDATE SET count = excluded.count, last_at = excluded.last_at",
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for c in chunk {
@@ -823,6 +903,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn load_activity(&self) -> Result<Vec<ActivityCount>> {
+        let rows = sqlx::query("SELECT * FROM activity_counts")
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(activity_row).collect()
+    }
+
     async fn activity(&self, tenant: &str, person: &str) -> Result<Vec<ActivityCount>> {
         let rows = sqlx::query(
             "SELECT * FROM activity_counts WHERE tenant = ? AND person = ? ORDER BY type",
@@ -831,17 +918,7 @@ impl Store for SqliteStore {
         .bind(person)
         .fetch_all(&self.reader)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ActivityCount {
-                    tenant: r.try_get("tenant")?,
-                    person: r.try_get("person")?,
-                    kind: r.try_get("type")?,
-                    count: r.try_get("count")?,
-                    last_at: ts(r, "last_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(activity_row).collect()
     }
 
     async fn purge_activity(&self, tenant: &str, person: &str) -> Result<()> {
