@@ -30,22 +30,45 @@ fn bench(c: &mut Criterion) {
     // The two gates must agree on every purpose before their speed means anything.
     for p in policy.purposes() {
         let ours = decide(&policy, &subject, p.id, at).allowed;
-        let theirs = authorizer.is_authorized(&cedar.request(&uid, &p.key), &cedar.policies, &entities).decision() == Decision::Allow;
+        let theirs = authorizer
+            .is_authorized(&cedar.request(&uid, &p.key), &cedar.policies, &entities)
+            .decision()
+            == Decision::Allow;
         assert_eq!(ours, theirs, "gates disagree on {}", p.key);
     }
 
     let purpose = policy.purpose_id(PURPOSE).unwrap();
     let request = cedar.request(&uid, PURPOSE);
     let mut g = c.benchmark_group("gate_vs_cedar");
-    g.bench_function("basis", |b| b.iter(|| decide(black_box(&policy), black_box(&subject), black_box(purpose), black_box(at)).allowed));
+    g.bench_function("basis", |b| {
+        b.iter(|| {
+            decide(
+                black_box(&policy),
+                black_box(&subject),
+                black_box(purpose),
+                black_box(at),
+            )
+            .allowed
+        })
+    });
     g.bench_function("cedar_prebuilt", |b| {
-        b.iter(|| authorizer.is_authorized(black_box(&request), black_box(&cedar.policies), black_box(&entities)).decision())
+        b.iter(|| {
+            authorizer
+                .is_authorized(
+                    black_box(&request),
+                    black_box(&cedar.policies),
+                    black_box(&entities),
+                )
+                .decision()
+        })
     });
     g.bench_function("cedar_per_request", |b| {
         b.iter(|| {
             let entities = cedar.entities(person_entity(&policy, "u-1", black_box(&subject), at));
             let request = cedar.request(&uid, PURPOSE);
-            authorizer.is_authorized(&request, &cedar.policies, &entities).decision()
+            authorizer
+                .is_authorized(&request, &cedar.policies, &entities)
+                .decision()
         })
     });
     g.finish();

@@ -11,7 +11,9 @@ use std::str::FromStr;
 use basis_core::jurisdiction::JurisdictionId;
 use basis_core::subject::AccountStatus;
 use basis_core::{Policy, Purpose, SubjectState, Timestamp};
-use cedar_policy::{Context, Entities, Entity, EntityUid, PolicySet, Request, RestrictedExpression};
+use cedar_policy::{
+    Context, Entities, Entity, EntityUid, PolicySet, Request, RestrictedExpression,
+};
 
 /// The Cedar policies equivalent to DESIGN §1's rules.
 pub const POLICIES: &str = r#"
@@ -51,12 +53,28 @@ fn set(items: impl IntoIterator<Item = String>) -> RestrictedExpression {
 
 /// The resource entity for a purpose.
 pub fn purpose_entity(policy: &Policy, p: &Purpose) -> Entity {
-    let lineage = p.lineage.iter().filter_map(|id| policy.purpose(*id)).map(|a| a.key.clone());
+    let lineage = p
+        .lineage
+        .iter()
+        .filter_map(|id| policy.purpose(*id))
+        .map(|a| a.key.clone());
     let attrs = HashMap::from([
-        ("basis_eea".to_owned(), s(p.basis_in(JurisdictionId::EEA).as_str())),
-        ("basis_default".to_owned(), s(p.basis_in(JurisdictionId::DEFAULT).as_str())),
-        ("basis_unknown".to_owned(), s(p.basis_in(JurisdictionId::UNKNOWN).as_str())),
-        ("opt_out".to_owned(), RestrictedExpression::new_bool(p.opt_out)),
+        (
+            "basis_eea".to_owned(),
+            s(p.basis_in(JurisdictionId::EEA).as_str()),
+        ),
+        (
+            "basis_default".to_owned(),
+            s(p.basis_in(JurisdictionId::DEFAULT).as_str()),
+        ),
+        (
+            "basis_unknown".to_owned(),
+            s(p.basis_in(JurisdictionId::UNKNOWN).as_str()),
+        ),
+        (
+            "opt_out".to_owned(),
+            RestrictedExpression::new_bool(p.opt_out),
+        ),
         ("objection".to_owned(), s(p.objection.as_str())),
         ("lineage".to_owned(), set(lineage)),
     ]);
@@ -70,22 +88,45 @@ pub fn purpose_uid(key: &str) -> EntityUid {
 
 /// The principal entity: the subject's state at `at`, flattened into sets.
 pub fn person_entity(policy: &Policy, id: &str, state: &SubjectState, at: Timestamp) -> Entity {
-    let key = |p| policy.purpose(p).map(|p: &Purpose| p.key.clone()).unwrap_or_default();
-    let active = state.account_at(at).is_some_and(|a| a.status == AccountStatus::Active);
+    let key = |p| {
+        policy
+            .purpose(p)
+            .map(|p: &Purpose| p.key.clone())
+            .unwrap_or_default()
+    };
+    let active = state
+        .account_at(at)
+        .is_some_and(|a| a.status == AccountStatus::Active);
     let consented = state
         .consents
         .iter()
-        .filter(|c| c.span.covers(at) && policy.purpose(c.purpose).is_some_and(|p| c.notice_version >= p.notice_version))
+        .filter(|c| {
+            c.span.covers(at)
+                && policy
+                    .purpose(c.purpose)
+                    .is_some_and(|p| c.notice_version >= p.notice_version)
+        })
         .map(|c| key(c.purpose));
-    let objected = state.objections.iter().filter(|o| o.span.covers(at)).map(|o| key(o.purpose));
+    let objected = state
+        .objections
+        .iter()
+        .filter(|o| o.span.covers(at))
+        .map(|o| key(o.purpose));
     let overridden = state
         .objections
         .iter()
         .filter(|o| o.span.covers(at) && o.overridden.as_ref().is_some_and(|ov| ov.at <= at))
         .map(|o| key(o.purpose));
-    let opted_out = state.opt_outs.iter().filter(|o| o.span.covers(at)).map(|o| key(o.purpose));
+    let opted_out = state
+        .opt_outs
+        .iter()
+        .filter(|o| o.span.covers(at))
+        .map(|o| key(o.purpose));
     let attrs = HashMap::from([
-        ("jurisdiction".to_owned(), s(policy.jurisdiction_name(state.jurisdiction))),
+        (
+            "jurisdiction".to_owned(),
+            s(policy.jurisdiction_name(state.jurisdiction)),
+        ),
         ("active".to_owned(), RestrictedExpression::new_bool(active)),
         ("consented".to_owned(), set(consented)),
         ("objected".to_owned(), set(objected)),
@@ -115,18 +156,30 @@ impl CedarGate {
     pub fn new(policy: &Policy) -> CedarGate {
         CedarGate {
             policies: PolicySet::from_str(POLICIES).expect("valid Cedar policies"),
-            purposes: policy.purposes().iter().map(|p| purpose_entity(policy, p)).collect(),
+            purposes: policy
+                .purposes()
+                .iter()
+                .map(|p| purpose_entity(policy, p))
+                .collect(),
             action: EntityUid::from_str("Action::\"process\"").expect("valid uid"),
         }
     }
 
     /// Entities for one person plus every purpose.
     pub fn entities(&self, person: Entity) -> Entities {
-        Entities::from_entities(self.purposes.iter().cloned().chain([person]), None).expect("valid entities")
+        Entities::from_entities(self.purposes.iter().cloned().chain([person]), None)
+            .expect("valid entities")
     }
 
     /// A request.
     pub fn request(&self, person: &EntityUid, purpose: &str) -> Request {
-        Request::new(person.clone(), self.action.clone(), purpose_uid(purpose), Context::empty(), None).expect("valid request")
+        Request::new(
+            person.clone(),
+            self.action.clone(),
+            purpose_uid(purpose),
+            Context::empty(),
+            None,
+        )
+        .expect("valid request")
     }
 }

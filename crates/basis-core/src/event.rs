@@ -10,6 +10,8 @@ use serde_json::{Map, Value};
 use crate::Timestamp;
 use crate::jurisdiction;
 
+mod fast;
+
 /// Longest event id, person id or other identifier.
 pub const MAX_ID_LEN: usize = 256;
 /// Most mentions one event may carry.
@@ -320,6 +322,29 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
+/// Validates one event given as JSON text: a zero-copy fast path for valid events, the
+/// field-by-field validator (which names every problem) for the rest.
+pub fn validate_event_text(
+    index: usize,
+    text: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<EventHead> {
+    if let Some(head) = fast::accept(text) {
+        return Some(head);
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => validate_event(index, &value, errors),
+        Err(e) => {
+            errors.push(FieldError {
+                index,
+                field: String::new(),
+                reason: e.to_string(),
+            });
+            None
+        }
+    }
+}
+
 /// Validates one event of a batch; problems are appended to `errors`.
 pub fn validate_event(
     index: usize,
@@ -404,7 +429,10 @@ pub fn validate_event(
                 None | Some(Value::Null) => {}
                 Some(Value::Object(vis)) => {
                     c.unknown_fields(vis, "object.visibility.", &["members", "public"]);
-                    match (vis.get("members"), vis.get("public")) {
+                    match (
+                        vis.get("members").filter(|v| !v.is_null()),
+                        vis.get("public").filter(|v| !v.is_null()),
+                    ) {
                         (Some(m), None) => c.id_list(m, "object.visibility.members", MAX_MEMBERS),
                         (None, Some(Value::Bool(true))) => {}
                         (None, Some(_)) => c.fail(
@@ -535,5 +563,80 @@ mod tests {
                 members: vec!["team".into()]
             })
         );
+    }
+
+    fn pool() -> Vec<Value> {
+        vec![
+            Value::Null,
+            json!(true),
+            json!(7),
+            json!(""),
+            json!("ok-id"),
+            json!("has space"),
+            json!("a/b"),
+            json!("x".repeat(300)),
+            json!("2026-11-30T10:00:00Z"),
+            json!("comment.created"),
+            json!("Not.A.Type"),
+            json!("203.0.113.7"),
+            json!("DE"),
+            json!("Germany"),
+            json!(["u-1", "u-2"]),
+            json!(["u 1"]),
+            json!([7]),
+            json!({}),
+            json!({ "id": "o-1" }),
+            json!({ "id": "o-1", "visibility": { "public": true } }),
+            json!({ "id": "o-1", "visibility": { "members": null, "public": true } }),
+            json!({ "id": "o-1", "visibility": { "public": false } }),
+            json!({ "id": "o-1", "visibility": { "members": ["t"], "public": true } }),
+            json!({ "id": "o-1", "surprise": 1 }),
+            json!({ "ip": "203.0.113.7", "country": "DE" }),
+            json!({ "ip": "nope" }),
+            json!({ "country": "DEU" }),
+        ]
+    }
+
+    const FIELDS: [&str; 13] = [
+        "id", "type", "at", "source", "actor", "object", "mentions", "assignee", "member", "query",
+        "context", "data", "extra",
+    ];
+
+    proptest::proptest! {
+        /// The fast path may only ever accept what the full validator accepts, with the same head.
+        #[test]
+        fn fast_path_never_accepts_what_the_validator_refuses(
+            edits in proptest::collection::vec((0..FIELDS.len(), 0..27usize, proptest::bool::ANY), 0..4)
+        ) {
+            let mut event = json!({ "id": "e-1", "type": "comment.created", "at": "2026-11-30T10:00:00Z", "actor": "u-1",
+                "object": { "id": "p-9", "visibility": { "members": ["team"] } }, "mentions": ["u-2"],
+                "context": { "ip": "203.0.113.7", "country": "DE" } });
+            let pool = pool();
+            for (field, value, remove) in edits {
+                let map = event.as_object_mut().unwrap();
+                if remove {
+                    map.remove(FIELDS[field]);
+                } else {
+                    map.insert(FIELDS[field].to_owned(), pool[value].clone());
+                }
+            }
+            let text = event.to_string();
+            let mut errors = Vec::new();
+            let slow = validate_event(0, &event, &mut errors);
+            if let Some(fast) = fast::accept(&text) {
+                proptest::prop_assert_eq!(Some(fast), slow, "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_takes_ordinary_events() {
+        let text = json!({ "id": "evt-8812", "type": "comment.created", "at": "2026-11-30T10:00:00Z",
+            "source": "confluence", "actor": "u-alice", "assignee": null,
+            "object": { "id": "page-9", "kind": "page", "title": "Q3 plan", "container": "space-ENG",
+                        "visibility": { "members": ["team-eng", "u-bob"] } },
+            "mentions": ["u-bob"], "context": { "ip": "203.0.113.7", "country": "DE" }, "data": { "k": 1 } })
+        .to_string();
+        assert!(fast::accept(&text).is_some());
     }
 }

@@ -445,18 +445,24 @@ impl Engine {
         Ok(DecisionView::new(person, purpose, at, &d))
     }
 
-    /// Asks the gate on behalf of a projection or read path; counts it; returns whether allowed.
-    pub(crate) async fn decide_for_processing(
+    /// Asks the gate on behalf of a projection or read path and counts the decision; only the
+    /// answer is needed, so no view is built.
+    pub(crate) async fn allowed_now(
         &self,
         tenant: &str,
         person: &str,
         purpose: &str,
         at: Timestamp,
     ) -> Result<bool, EngineError> {
-        Ok(self
-            .decide(tenant, person, purpose, Some(at))
-            .await?
-            .allowed)
+        let p = self.purpose(purpose)?;
+        let state = self
+            .inner
+            .subjects
+            .get(self.store(), self.policy(), tenant, person)
+            .await?;
+        let d = decide(self.policy(), &state, p.id, at);
+        self.count(tenant, person, purpose, &d, at).await;
+        Ok(d.allowed)
     }
 
     async fn count(

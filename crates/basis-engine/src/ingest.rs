@@ -1,7 +1,7 @@
 //! Turning a request body into events to append: a JSON array or NDJSON, validated all or
 //! nothing. Each event is stored as the producer sent it (validated, not re-serialized).
 
-use basis_core::event::{FieldError, validate_event};
+use basis_core::event::{FieldError, validate_event_text};
 use basis_store::NewEvent;
 use serde_json::value::RawValue;
 
@@ -71,21 +71,7 @@ pub fn parse_batch(body: &str, ndjson: bool) -> Result<Vec<NewEvent>, BatchError
     let mut errors = Vec::new();
     let mut events = Vec::with_capacity(raws.len());
     for (index, raw) in raws.iter().enumerate() {
-        let value: serde_json::Value = match serde_json::from_str(raw.get()) {
-            Ok(v) => v,
-            Err(e) => {
-                errors.push(FieldError {
-                    index,
-                    field: String::new(),
-                    reason: e.to_string(),
-                });
-                continue;
-            }
-        };
-        if let Some(head) = validate_event(index, &value, &mut errors) {
-            if errors.len() > 100 {
-                break;
-            }
+        if let Some(head) = validate_event_text(index, raw.get(), &mut errors) {
             events.push(NewEvent {
                 id: head.id,
                 kind: head.kind,
@@ -93,6 +79,8 @@ pub fn parse_batch(body: &str, ndjson: bool) -> Result<Vec<NewEvent>, BatchError
                 actor: head.actor,
                 body: raw.get().to_owned(),
             });
+        } else if errors.len() > 100 {
+            break;
         }
     }
     if !errors.is_empty() {

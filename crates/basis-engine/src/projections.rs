@@ -180,13 +180,14 @@ impl ProjectionWorker {
             return Ok(Outcome::Idle);
         };
         let now = self.engine.now();
+        let count = heads.len();
         let mut allowed: HashMap<PersonKey, bool> = HashMap::new();
         let mut increments: HashMap<(PersonKey, String), (i64, Timestamp)> = HashMap::new();
-        for head in &heads {
-            let Some(actor) = head.actor.as_deref().filter(|a| *a != ERASED) else {
+        for head in heads {
+            let Some(actor) = head.actor.filter(|a| a != ERASED) else {
                 continue;
             };
-            let person = (head.tenant.clone(), actor.to_owned());
+            let person = (head.tenant, actor);
             let ok = match allowed.get(&person) {
                 Some(ok) => *ok,
                 None => {
@@ -194,7 +195,7 @@ impl ProjectionWorker {
                     // every decision is counted in the ledger.
                     let ok = self
                         .engine
-                        .decide_for_processing(&head.tenant, actor, Activity::PURPOSE, now)
+                        .allowed_now(&person.0, &person.1, Activity::PURPOSE, now)
                         .await?;
                     allowed.insert(person.clone(), ok);
                     ok
@@ -202,7 +203,7 @@ impl ProjectionWorker {
             };
             if ok {
                 let entry = increments
-                    .entry((person, head.kind.clone()))
+                    .entry((person, head.kind))
                     .or_insert((0, head.at));
                 entry.0 += 1;
                 entry.1 = entry.1.max(head.at);
@@ -234,7 +235,7 @@ impl ProjectionWorker {
             self.snapshot_locked().await?;
         }
         Ok(Outcome::Applied {
-            events: heads.len(),
+            events: count,
             seq: last,
         })
     }

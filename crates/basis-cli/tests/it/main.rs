@@ -297,3 +297,45 @@ async fn every_acknowledged_event_survives_sigkill_and_none_is_stored_twice() {
             .sum::<usize>();
     assert_eq!(stored.len(), expected);
 }
+
+/// Regression guard: the ledger is buffered in memory, so a graceful stop must write it out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_gracefully_and_flushes_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (key, _) = run_ok(&[
+        "key",
+        "create",
+        "--data",
+        data.to_str().unwrap(),
+        "--tenant",
+        "acme",
+    ]);
+    let port = free_port();
+    let mut server = start_server(&data, port);
+    let client = reqwest::Client::new();
+    wait_healthy(&client, port).await;
+    for _ in 0..3 {
+        let r = client
+            .post(format!("http://127.0.0.1:{port}/v1/decisions"))
+            .bearer_auth(key.trim())
+            .json(&json!({ "person": "u-z", "purpose": "essential.service.security" }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let status = server.wait().unwrap();
+    assert!(status.success(), "graceful stop exits 0: {status:?}");
+    let store = SqliteStore::open(&data).await.unwrap();
+    let ledger = store.ledger_for("acme", "u-z").await.unwrap();
+    store.close().await;
+    assert_eq!(
+        ledger.iter().map(|r| r.allowed).sum::<i64>(),
+        3,
+        "{ledger:?}"
+    );
+}

@@ -8,3 +8,4 @@ mod erasure;
 mod helpers;
 mod ingest;
 mod privacy;
+mod projections;
