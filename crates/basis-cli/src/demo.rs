@@ -317,7 +317,7 @@ pub async fn run(
         let text = serde_json::to_string(chunk)?;
         let batch = parse_batch(&text, false)
             .map_err(|e| anyhow::anyhow!("demo generated an invalid event: {e:?}"))?;
-        stored += engine.ingest(tenant, &batch).await?.accepted;
+        stored += engine.ingest(tenant, batch).await?.accepted;
     }
 
     // Privacy choices, as people make them.

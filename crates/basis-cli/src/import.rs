@@ -100,6 +100,6 @@ async fn store_batch(
         }
         Err(e) => bail!("{e}"),
     };
-    let outcome = engine.ingest(tenant, &events).await?;
+    let outcome = engine.ingest(tenant, events).await?;
     Ok((outcome.accepted, outcome.duplicates))
 }

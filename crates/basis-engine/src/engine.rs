@@ -14,7 +14,7 @@ use basis_store::{
     PutPerson, Role, Store, StoredEvent,
 };
 use serde_json::{Value, json};
-use tokio::sync::{Mutex, Notify, watch};
+use tokio::sync::{Mutex, Notify, oneshot, watch};
 
 use crate::error::EngineError;
 use crate::keys;
@@ -45,6 +45,16 @@ impl Default for EngineConfig {
     }
 }
 
+/// Most events one group commit writes.
+const MAX_EVENTS_PER_COMMIT: usize = 20_000;
+
+/// A batch waiting for the writer.
+struct IngestJob {
+    tenant: String,
+    events: Vec<NewEvent>,
+    reply: oneshot::Sender<Result<AppendOutcome, EngineError>>,
+}
+
 pub(crate) struct Inner {
     store: Arc<dyn Store>,
     policy: Arc<Policy>,
@@ -55,6 +65,8 @@ pub(crate) struct Inner {
     keys: RwLock<HashMap<String, ApiKeyRecord>>,
     pub(crate) appended: Arc<Notify>,
     pub(crate) projection_lock: Mutex<()>,
+    queue: std::sync::Mutex<Vec<IngestJob>>,
+    writer: Mutex<()>,
     activity: std::sync::Mutex<ActivityState>,
     pub(crate) last_snapshot: std::sync::Mutex<std::time::Instant>,
     watermark: Arc<watch::Sender<i64>>,
@@ -109,6 +121,8 @@ impl Engine {
                 keys: RwLock::new(HashMap::new()),
                 appended: Arc::new(Notify::new()),
                 projection_lock: Mutex::new(()),
+                queue: std::sync::Mutex::new(Vec::new()),
+                writer: Mutex::new(()),
                 activity: std::sync::Mutex::new(activity),
                 last_snapshot: std::sync::Mutex::new(std::time::Instant::now()),
                 watermark: Arc::new(watermark),
@@ -283,20 +297,88 @@ impl Engine {
 
     // --- events --------------------------------------------------------------------------
 
-    /// Appends validated events; wakes the projections.
+    /// Appends validated events, acknowledged only once committed; wakes the projections.
+    ///
+    /// Concurrent requests share transactions (group commit): a request that finds the writer
+    /// busy queues its batch, and whoever holds the writer next commits every queued batch at
+    /// once, each keeping its own outcome.
     ///
     /// # Errors
-    /// When the store fails (nothing is stored then).
+    /// When the store fails (nothing of the batch is stored then).
     pub async fn ingest(
         &self,
         tenant: &str,
-        events: &[NewEvent],
+        events: Vec<NewEvent>,
     ) -> Result<AppendOutcome, EngineError> {
-        let outcome = self.store().append_events(tenant, events).await?;
-        if outcome.accepted > 0 {
-            self.inner.appended.notify_waiters();
+        let (reply, mut answer) = oneshot::channel();
+        self.queue().push(IngestJob {
+            tenant: tenant.to_owned(),
+            events,
+            reply,
+        });
+        let _writer = self.inner.writer.lock().await;
+        if let Ok(result) = answer.try_recv() {
+            return result;
         }
-        Ok(outcome)
+        let jobs = self.take_queued();
+        // Written by a task of its own so a caller that goes away mid-write cannot cancel the
+        // transaction the other queued requests are waiting on.
+        let engine = self.clone();
+        let _ = tokio::spawn(async move { engine.write_jobs(jobs).await }).await;
+        answer.try_recv().unwrap_or_else(|_| {
+            Err(EngineError::Store(basis_store::StoreError::Write(
+                "the batch was not written".into(),
+            )))
+        })
+    }
+
+    async fn write_jobs(&self, jobs: Vec<IngestJob>) {
+        let groups: Vec<(&str, &[NewEvent])> = jobs
+            .iter()
+            .map(|j| (j.tenant.as_str(), j.events.as_slice()))
+            .collect();
+        match self.store().append_event_groups(&groups).await {
+            Ok(outcomes) => {
+                if outcomes.iter().any(|o| o.accepted > 0) {
+                    self.inner.appended.notify_waiters();
+                }
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for job in jobs {
+                    let _ =
+                        job.reply
+                            .send(Err(EngineError::Store(basis_store::StoreError::Write(
+                                message.clone(),
+                            ))));
+                }
+            }
+        }
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, Vec<IngestJob>> {
+        self.inner
+            .queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Queued batches up to a bounded transaction size; the rest waits for the next writer.
+    fn take_queued(&self) -> Vec<IngestJob> {
+        let mut queue = self.queue();
+        let mut total = 0;
+        let mut take = 0;
+        for job in queue.iter() {
+            if take > 0 && total + job.events.len() > MAX_EVENTS_PER_COMMIT {
+                break;
+            }
+            total += job.events.len();
+            take += 1;
+        }
+        queue.drain(..take).collect()
     }
 
     /// A page of the tenant's log.

@@ -24,6 +24,9 @@ pub enum StoreError {
     /// A stored document could not be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// A shared (group) write failed; the message is the underlying error.
+    #[error("the write failed: {0}")]
+    Write(String),
     /// The data directory cannot be used.
     #[error("cannot open the data directory `{path}`: {reason}")]
     DataDir {

@@ -60,7 +60,7 @@ pub async fn ingest(
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::MalformedJson("the body is not UTF-8".into()))?;
     let events = parse_batch(text, ndjson)?;
-    let outcome = state.engine.ingest(&caller.tenant, &events).await?;
+    let outcome = state.engine.ingest(&caller.tenant, events).await?;
     metrics::counter!("basis_events_ingested_total").increment(outcome.accepted);
     metrics::counter!("basis_events_duplicate_total").increment(outcome.duplicates);
     let status = if outcome.accepted > 0 {

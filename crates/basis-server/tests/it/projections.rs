@@ -50,11 +50,11 @@ async fn a_restart_resumes_from_the_snapshot_and_counts_nothing_twice() {
     let (engine, store) = open_engine(&config(dir.path()), clock.clone())
         .await
         .unwrap();
-    engine.ingest("acme", &batch(0, 30)).await.unwrap();
+    engine.ingest("acme", batch(0, 30)).await.unwrap();
     assert_eq!(drain(&engine).await, 30);
     engine.projection_worker().snapshot().await.unwrap();
     // Applied in memory but not yet snapshotted when the process stops.
-    engine.ingest("acme", &batch(30, 60)).await.unwrap();
+    engine.ingest("acme", batch(30, 60)).await.unwrap();
     drain(&engine).await;
     assert_eq!(total(&engine, "u-0"), 20);
     drop(engine);
@@ -84,5 +84,40 @@ async fn a_restart_resumes_from_the_snapshot_and_counts_nothing_twice() {
     let before = engine.activity_held("acme", "u-1");
     engine.rebuild_activity().await.unwrap();
     assert_eq!(engine.activity_held("acme", "u-1"), before);
+    store.close().await;
+}
+
+/// Regression guard for group commit: concurrent batches share transactions but each gets its
+/// own outcome, and nothing is stored twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_each_get_their_own_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store) = open_engine(&config(dir.path()), Arc::new(ManualClock::new(at(T0))))
+        .await
+        .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    // Sixteen batches of 100; batch k overlaps batch k-1 by half.
+    for k in 0..16usize {
+        let engine = engine.clone();
+        tasks.spawn(async move {
+            (
+                k,
+                engine
+                    .ingest("acme", batch(k * 50, k * 50 + 100))
+                    .await
+                    .unwrap(),
+            )
+        });
+    }
+    let mut accepted = 0;
+    while let Some(done) = tasks.join_next().await {
+        let (_, outcome) = done.unwrap();
+        assert_eq!(outcome.accepted + outcome.duplicates, 100);
+        assert!(outcome.seq >= i64::try_from(outcome.accepted).unwrap());
+        accepted += outcome.accepted;
+    }
+    assert_eq!(accepted, 15 * 50 + 100, "every distinct id once");
+    let stored = engine.events("acme", 0, 10_000).await.unwrap();
+    assert_eq!(stored.len(), 850);
     store.close().await;
 }
