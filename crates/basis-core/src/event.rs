@@ -603,6 +603,8 @@ mod tests {
     ];
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
         /// The fast path may only ever accept what the full validator accepts, with the same head.
         #[test]
         fn fast_path_never_accepts_what_the_validator_refuses(
@@ -626,6 +628,19 @@ mod tests {
             if let Some(fast) = fast::accept(&text) {
                 proptest::prop_assert_eq!(Some(fast), slow, "{}", text);
             }
+        }
+    }
+
+    /// Regression: serde builds a struct from an array too; the validator refuses arrays.
+    #[test]
+    fn fast_path_refuses_arrays_where_objects_belong() {
+        for text in [
+            r#"{"id":"e","type":"a.b","at":"2026-11-30T10:00:00Z","object":["u-1","u-2"]}"#,
+            r#"{"id":"e","type":"a.b","at":"2026-11-30T10:00:00Z","context":["203.0.113.7"]}"#,
+            r#"{"id":"e","type":"a.b","at":"2026-11-30T10:00:00Z","object":{"id":"o","visibility":[["t"]]}}"#,
+            r#"["e","a.b","2026-11-30T10:00:00Z"]"#,
+        ] {
+            assert!(fast::accept(text).is_none(), "{text}");
         }
     }
 

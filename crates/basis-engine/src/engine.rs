@@ -515,16 +515,11 @@ impl Engine {
         purpose: &str,
         at: Option<Timestamp>,
     ) -> Result<DecisionView, EngineError> {
-        let p = self.purpose(purpose)?;
         let at = at.unwrap_or_else(|| self.now());
-        let state = self
-            .inner
-            .subjects
-            .get(self.store(), self.policy(), tenant, person)
-            .await?;
-        let d = decide(self.policy(), &state, p.id, at);
-        self.count(tenant, person, purpose, &d, at).await;
-        Ok(DecisionView::new(person, purpose, at, &d))
+        self.gate(tenant, person, purpose, at, |d| {
+            DecisionView::new(person, purpose, at, d)
+        })
+        .await
     }
 
     /// Asks the gate on behalf of a projection or read path and counts the decision; only the
@@ -536,6 +531,19 @@ impl Engine {
         purpose: &str,
         at: Timestamp,
     ) -> Result<bool, EngineError> {
+        self.gate(tenant, person, purpose, at, |d| d.allowed).await
+    }
+
+    /// Decides with the person's cached state, counts the decision in the ledger, and lets the
+    /// caller take what it needs from it.
+    async fn gate<R>(
+        &self,
+        tenant: &str,
+        person: &str,
+        purpose: &str,
+        at: Timestamp,
+        take: impl FnOnce(&basis_core::Decision<'_>) -> R,
+    ) -> Result<R, EngineError> {
         let p = self.purpose(purpose)?;
         let state = self
             .inner
@@ -544,7 +552,7 @@ impl Engine {
             .await?;
         let d = decide(self.policy(), &state, p.id, at);
         self.count(tenant, person, purpose, &d, at).await;
-        Ok(d.allowed)
+        Ok(take(&d))
     }
 
     async fn count(

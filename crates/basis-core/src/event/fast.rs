@@ -26,7 +26,7 @@ struct EventIn<'a> {
     #[serde(default, borrow)]
     actor: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    object: Option<ObjectIn<'a>>,
+    object: Option<&'a RawValue>,
     #[serde(default, borrow)]
     mentions: Option<Vec<Cow<'a, str>>>,
     #[serde(default, borrow)]
@@ -36,7 +36,7 @@ struct EventIn<'a> {
     #[serde(default, borrow)]
     query: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    context: Option<ContextIn<'a>>,
+    context: Option<&'a RawValue>,
     #[serde(default, borrow)]
     data: Option<&'a RawValue>,
 }
@@ -57,7 +57,7 @@ struct ObjectIn<'a> {
     #[serde(default, borrow)]
     container: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    visibility: Option<VisibilityIn<'a>>,
+    visibility: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -92,9 +92,32 @@ fn ids_ok(v: &[Cow<'_, str>], max: usize) -> bool {
     v.len() <= max && v.iter().all(|s| is_identifier(s))
 }
 
+/// A nested object, parsed only when it is a JSON object (serde would also take a struct from an
+/// array, which the validator refuses). `Some(None)` is absent or null; `None` means refuse.
+fn nested<'a, T: Deserialize<'a>>(raw: Option<&'a RawValue>) -> Option<Option<T>> {
+    let Some(raw) = raw else { return Some(None) };
+    let text = raw.get();
+    if text == "null" {
+        return Some(None);
+    }
+    if !text.starts_with('{') {
+        return None;
+    }
+    serde_json::from_str(text).ok().map(Some)
+}
+
 /// The head of a valid event, or `None` when the full validator must look at it.
 pub(super) fn accept(text: &str) -> Option<EventHead> {
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
     let e: EventIn<'_> = serde_json::from_str(text).ok()?;
+    let object: Option<ObjectIn<'_>> = nested(e.object)?;
+    let context: Option<ContextIn<'_>> = nested(e.context)?;
+    let visibility: Option<Option<VisibilityIn<'_>>> = match &object {
+        Some(o) => Some(nested(o.visibility)?),
+        None => None,
+    };
     if e.at.len() > 64 {
         return None;
     }
@@ -111,22 +134,23 @@ pub(super) fn accept(text: &str) -> Option<EventHead> {
         && e.mentions
             .as_deref()
             .is_none_or(|m| ids_ok(m, MAX_MENTIONS))
-        && e.object.as_ref().is_none_or(|o| {
+        && object.as_ref().is_none_or(|o| {
             is_identifier(&o.id)
                 && short(&o.kind, 64)
                 && short(&o.title, 4_096)
                 && short(&o.body, 1 << 20)
                 && short(&o.url, 4_096)
                 && id_ok(&o.container)
-                && o.visibility
+                && visibility
                     .as_ref()
+                    .and_then(Option::as_ref)
                     .is_none_or(|v| match (&v.members, v.public) {
                         (Some(m), None) => ids_ok(m, MAX_MEMBERS),
                         (None, Some(true)) => true,
                         _ => false,
                     })
         })
-        && e.context.as_ref().is_none_or(|c| {
+        && context.as_ref().is_none_or(|c| {
             c.ip.as_ref()
                 .is_none_or(|ip| ip.len() <= 64 && ip.parse::<IpAddr>().is_ok())
                 && short(&c.user_agent, 1_024)
