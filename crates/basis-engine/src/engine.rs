@@ -317,19 +317,22 @@ impl Engine {
             reply,
         });
         let _writer = self.inner.writer.lock().await;
-        if let Ok(result) = answer.try_recv() {
-            return result;
+        // Earlier batches come first: keep writing groups until this one is answered.
+        loop {
+            if let Ok(result) = answer.try_recv() {
+                return result;
+            }
+            let jobs = self.take_queued();
+            if jobs.is_empty() {
+                return Err(EngineError::Store(basis_store::StoreError::Write(
+                    "the batch left the queue unwritten".into(),
+                )));
+            }
+            // Written by a task of its own so a caller that goes away mid-write cannot cancel
+            // the transaction the other queued requests are waiting on.
+            let engine = self.clone();
+            let _ = tokio::spawn(async move { engine.write_jobs(jobs).await }).await;
         }
-        let jobs = self.take_queued();
-        // Written by a task of its own so a caller that goes away mid-write cannot cancel the
-        // transaction the other queued requests are waiting on.
-        let engine = self.clone();
-        let _ = tokio::spawn(async move { engine.write_jobs(jobs).await }).await;
-        answer.try_recv().unwrap_or_else(|_| {
-            Err(EngineError::Store(basis_store::StoreError::Write(
-                "the batch was not written".into(),
-            )))
-        })
     }
 
     async fn write_jobs(&self, jobs: Vec<IngestJob>) {

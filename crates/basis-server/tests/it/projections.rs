@@ -121,3 +121,29 @@ async fn concurrent_batches_each_get_their_own_outcome() {
     assert_eq!(stored.len(), 850);
     store.close().await;
 }
+
+/// Regression guard: a writer whose own batch is not in the first group it takes keeps writing
+/// groups until its batch is answered (one commit holds at most 20,000 events).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_beyond_one_commit_are_all_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store) = open_engine(&config(dir.path()), Arc::new(ManualClock::new(at(T0))))
+        .await
+        .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for k in 0..6usize {
+        let engine = engine.clone();
+        tasks.spawn(async move {
+            engine
+                .ingest("acme", batch(k * 9_000, (k + 1) * 9_000))
+                .await
+                .unwrap()
+        });
+    }
+    let mut accepted = 0;
+    while let Some(done) = tasks.join_next().await {
+        accepted += done.unwrap().accepted;
+    }
+    assert_eq!(accepted, 54_000);
+    store.close().await;
+}
