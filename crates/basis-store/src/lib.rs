@@ -10,6 +10,7 @@ use basis_core::Timestamp;
 use basis_core::person::Person;
 use basis_core::subject::{AccountPeriod, AccountStatus};
 
+mod conformance;
 mod sqlite;
 
 pub use sqlite::SqliteStore;

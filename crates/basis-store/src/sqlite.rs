@@ -962,62 +962,19 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn append_is_idempotent_per_tenant() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path()).await.unwrap();
-        let first = store
-            .append_events("a", &[ev("1"), ev("2"), ev("1")])
-            .await
-            .unwrap();
-        assert_eq!((first.accepted, first.duplicates), (2, 1));
-        let again = store.append_events("a", &[ev("1"), ev("2")]).await.unwrap();
-        assert_eq!(
-            (again.accepted, again.duplicates, again.seq),
-            (0, 2, first.seq)
-        );
-        let other = store.append_events("b", &[ev("1")]).await.unwrap();
-        assert_eq!(other.accepted, 1, "ids are per tenant");
-        assert_eq!(store.events_after(Some("a"), 0, 10).await.unwrap().len(), 2);
-        assert_eq!(store.events_after(None, 0, 10).await.unwrap().len(), 3);
-    }
+    crate::store_conformance_suite!(async {
+        SqliteStore::open_url("sqlite::memory:").await.unwrap()
+    });
 
     #[tokio::test]
-    async fn privacy_ranges_are_closed_not_overwritten() {
-        let store = SqliteStore::open_url("sqlite::memory:").await.unwrap();
-        let rec = |at| NewPrivacyRecord {
-            kind: PrivacyKind::Consent,
-            purpose: "marketing.testimonials".into(),
-            at: Timestamp(at),
-            notice_version: Some(1),
-            detail: None,
-        };
-        let first = store
-            .open_privacy_range("t", "p", &rec(10), true)
-            .await
-            .unwrap();
-        let second = store
-            .open_privacy_range("t", "p", &rec(20), true)
-            .await
-            .unwrap();
-        assert!(second.created && second.id != first.id);
-        let closed = store
-            .close_privacy_range(
-                "t",
-                "p",
-                PrivacyKind::Consent,
-                "marketing.testimonials",
-                Timestamp(30),
-            )
-            .await
-            .unwrap();
-        assert_eq!(closed, Some(second.id));
-        let records = store.privacy_records("t", "p").await.unwrap();
-        let spans: Vec<_> = records
-            .iter()
-            .map(|r| (r.from.0, r.until.map(|u| u.0)))
-            .collect();
-        assert_eq!(spans, vec![(10, Some(20)), (20, Some(30))]);
+    async fn a_store_on_disk_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let first = store.append_events("a", &[ev("1")]).await.unwrap();
+        store.close().await;
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let again = store.append_events("a", &[ev("1")]).await.unwrap();
+        assert_eq!((again.duplicates, again.seq), (1, first.seq));
     }
 
     #[tokio::test]
