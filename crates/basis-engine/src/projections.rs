@@ -30,6 +30,9 @@ pub const BATCH: u32 = 5_000;
 /// Longest time applied changes stay only in memory while events keep arriving.
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
 
+/// How long a woken worker waits for more appends before reading.
+const COALESCE: Duration = Duration::from_millis(20);
+
 /// What one step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -291,7 +294,10 @@ pub async fn run(worker: ProjectionWorker, mut shutdown: watch::Receiver<bool>) 
             Ok(Outcome::Applied { .. }) => continue,
             Ok(Outcome::Idle) => {
                 tokio::select! {
-                    () = wake.notified() => {}
+                    () = wake.notified() => {
+                        // Let appends coalesce: fewer, larger reads disturb ingest less.
+                        tokio::time::sleep(COALESCE).await;
+                    }
                     () = tokio::time::sleep(Duration::from_secs(1)) => {
                         if let Err(e) = worker.snapshot().await {
                             tracing::error!(projection = Activity::NAME, error = %e, "snapshot failed; retrying later");
