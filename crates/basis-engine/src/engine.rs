@@ -69,6 +69,7 @@ pub(crate) struct Inner {
     writer: Mutex<()>,
     activity: std::sync::Mutex<ActivityState>,
     pub(crate) last_snapshot: std::sync::Mutex<std::time::Instant>,
+    token_key: Vec<u8>,
     watermark: Arc<watch::Sender<i64>>,
 }
 
@@ -108,6 +109,11 @@ impl Engine {
         config: EngineConfig,
     ) -> Result<Engine, EngineError> {
         let activity = ActivityState::load(store.as_ref()).await?;
+        let fresh = keys::generate().map_err(|e| EngineError::invalid("key", e.to_string()))?;
+        let token_key = store
+            .init_setting("privacy_token_key", &fresh)
+            .await?
+            .into_bytes();
         let cursor = activity.applied();
         let (watermark, _) = watch::channel(cursor);
         Ok(Engine {
@@ -125,6 +131,7 @@ impl Engine {
                 writer: Mutex::new(()),
                 activity: std::sync::Mutex::new(activity),
                 last_snapshot: std::sync::Mutex::new(std::time::Instant::now()),
+                token_key,
                 watermark: Arc::new(watermark),
             }),
         })
@@ -293,6 +300,47 @@ impl Engine {
             cache.insert(hash, record.clone());
         }
         Ok(found)
+    }
+
+    /// Mints a privacy-center token for a person (default 15 minutes, at most a day).
+    ///
+    /// # Errors
+    /// Unknown person; a lifetime out of range; store failure.
+    pub async fn privacy_token(
+        &self,
+        tenant: &str,
+        person: &str,
+        ttl_seconds: Option<u32>,
+    ) -> Result<(String, Timestamp), EngineError> {
+        self.person(tenant, person).await?;
+        let ttl = ttl_seconds.unwrap_or(crate::tokens::DEFAULT_TTL_SECONDS);
+        if ttl == 0 || ttl > crate::tokens::MAX_TTL_SECONDS {
+            return Err(EngineError::invalid(
+                "ttl_seconds",
+                format!("between 1 and {}", crate::tokens::MAX_TTL_SECONDS),
+            ));
+        }
+        let expires_at = self.now().plus_millis(i64::from(ttl) * 1_000);
+        let grant = crate::tokens::PersonGrant {
+            tenant: tenant.to_owned(),
+            person: person.to_owned(),
+            expires_at,
+        };
+        Ok((
+            crate::tokens::issue(&self.inner.token_key, &grant),
+            expires_at,
+        ))
+    }
+
+    /// The person a privacy-center token speaks for, if it is valid now.
+    ///
+    /// # Errors
+    /// Why the token is refused.
+    pub fn verify_privacy_token(
+        &self,
+        token: &str,
+    ) -> Result<crate::tokens::PersonGrant, crate::tokens::TokenError> {
+        crate::tokens::verify(&self.inner.token_key, token, self.now())
     }
 
     // --- events --------------------------------------------------------------------------
@@ -578,6 +626,20 @@ impl Engine {
     }
 
     // --- privacy rights ------------------------------------------------------------------
+
+    /// Appends an audit entry for an action taken outside the engine's own services.
+    ///
+    /// # Errors
+    /// Store failure.
+    pub async fn record_audit(
+        &self,
+        actor: &Actor<'_>,
+        subject: Option<&str>,
+        action: &str,
+        detail: Value,
+    ) -> Result<i64, EngineError> {
+        self.audit(actor, subject, action, None, detail).await
+    }
 
     async fn audit(
         &self,

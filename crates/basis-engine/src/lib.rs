@@ -13,6 +13,7 @@ pub mod keys;
 mod ledger;
 pub mod projections;
 mod subjects;
+pub mod tokens;
 pub mod views;
 
 pub use engine::{Actor, Engine, EngineConfig};

@@ -17,7 +17,7 @@ pub enum ApiError {
     #[error("a valid API key is required: send `Authorization: Bearer <key>`")]
     Unauthorized,
     /// The key's role may not do this.
-    #[error("this key's role (`{0}`) may not do this; an `admin` key is required")]
+    #[error("this credential (`{0}`) may not do this")]
     Forbidden(&'static str),
     /// The body is not JSON.
     #[error("the body is not valid JSON: {0}")]

@@ -2,7 +2,9 @@
 //! come from the key, so every handler is confined to one tenant), JSON bodies, query strings.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::collections::HashMap;
+
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use basis_store::Role;
@@ -11,26 +13,63 @@ use serde::de::DeserializeOwned;
 use crate::AppState;
 use crate::error::ApiError;
 
-/// The caller: the tenant and role of their key.
+/// What the caller may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// An API key with a role.
+    Key(Role),
+    /// A privacy-center token: only this person's own privacy routes.
+    Person(String),
+}
+
+/// The caller: the tenant and what their credential allows.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// Tenant the key belongs to.
+    /// Tenant the credential belongs to.
     pub tenant: String,
-    /// Role.
-    pub role: Role,
-    /// Key name, for the audit log.
+    /// Key role or person.
+    pub access: Access,
+    /// Key name (or `person`), for the audit log.
     pub name: String,
 }
 
+/// Routes a privacy-center token may use, for the person it names (`{id}`).
+const PERSON_ROUTES: [&str; 12] = [
+    "/v1/people/{id}",
+    "/v1/people/{id}/privacy",
+    "/v1/people/{id}/processing",
+    "/v1/people/{id}/export",
+    "/v1/people/{id}/activity",
+    "/v1/people/{id}/consents",
+    "/v1/people/{id}/consents/{purpose}",
+    "/v1/people/{id}/objections",
+    "/v1/people/{id}/objections/{purpose}",
+    "/v1/people/{id}/opt-outs",
+    "/v1/people/{id}/opt-outs/{purpose}",
+    "/v1/policy",
+];
+
 impl Caller {
-    /// Refuses unless the key is an admin key.
+    /// Refuses unless the credential is an admin key.
     ///
     /// # Errors
     /// [`ApiError::Forbidden`].
     pub fn require_admin(&self) -> Result<(), ApiError> {
-        match self.role {
-            Role::Admin => Ok(()),
-            Role::Service => Err(ApiError::Forbidden("service")),
+        match &self.access {
+            Access::Key(Role::Admin) => Ok(()),
+            Access::Key(Role::Service) => Err(ApiError::Forbidden("service")),
+            Access::Person(_) => Err(ApiError::Forbidden("person")),
+        }
+    }
+
+    /// Refuses a privacy-center token (routes only keys may use, beyond the route check).
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`].
+    pub fn require_key(&self) -> Result<(), ApiError> {
+        match self.access {
+            Access::Key(_) => Ok(()),
+            Access::Person(_) => Err(ApiError::Forbidden("person")),
         }
     }
 
@@ -50,7 +89,7 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let key = parts
+        let credential = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -59,16 +98,42 @@ impl FromRequestParts<AppState> for Caller {
                     .or_else(|| v.strip_prefix("bearer "))
             })
             .map(str::trim)
-            .filter(|k| !k.is_empty() && k.len() <= 256)
+            .filter(|k| !k.is_empty() && k.len() <= 2_048)
             .ok_or(ApiError::Unauthorized)?;
+        if credential.starts_with(basis_engine::tokens::TOKEN_PREFIX) {
+            let grant = state
+                .engine
+                .verify_privacy_token(credential)
+                .map_err(|_| ApiError::Unauthorized)?;
+            // A person may use their own privacy routes and nothing else.
+            let route = parts
+                .extensions
+                .get::<MatchedPath>()
+                .map(|m| m.as_str().to_owned())
+                .unwrap_or_default();
+            let own =
+                axum::extract::Path::<HashMap<String, String>>::from_request_parts(parts, state)
+                    .await
+                    .ok()
+                    .and_then(|p| p.0.get("id").cloned())
+                    .is_none_or(|id| id == grant.person);
+            if !PERSON_ROUTES.contains(&route.as_str()) || !own {
+                return Err(ApiError::Forbidden("person"));
+            }
+            return Ok(Caller {
+                tenant: grant.tenant,
+                access: Access::Person(grant.person),
+                name: "person".into(),
+            });
+        }
         let record = state
             .engine
-            .authenticate(key)
+            .authenticate(credential)
             .await?
             .ok_or(ApiError::Unauthorized)?;
         Ok(Caller {
             tenant: record.tenant,
-            role: record.role,
+            access: Access::Key(record.role),
             name: record.name,
         })
     }

@@ -294,6 +294,7 @@ fn schemas() -> Value {
         "PurposeRef": s(json!({ "type": "object", "required": ["purpose"], "properties": { "purpose": {"type": "string"}}})),
         "DecisionRequest": s(json!({ "type": "object", "required": ["person", "purpose"], "properties": {
             "person": {"type": "string"}, "purpose": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}})),
+        "TokenRequest": s(json!({ "type": "object", "properties": { "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 86400, "default": 900}}})),
         "LegalHold": s(json!({ "type": "object", "required": ["person", "reason"], "properties": {
             "person": {"type": "string"}, "reason": {"type": "string"}}})),
     })

@@ -353,6 +353,12 @@ macro_rules! store_conformance_suite {
                 store.insert_api_key("h", &key, Timestamp(1)).await.unwrap();
                 assert_eq!(store.api_key("h").await.unwrap(), Some(key));
                 assert_eq!(store.count_api_keys().await.unwrap(), 1);
+                assert_eq!(store.init_setting("k", "first").await.unwrap(), "first");
+                assert_eq!(
+                    store.init_setting("k", "second").await.unwrap(),
+                    "first",
+                    "a setting is kept"
+                );
                 for action in ["a", "b"] {
                     store
                         .append_audit(&$crate::AuditEntry {

@@ -342,6 +342,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_tenant(&self, tenant: &str, at: Timestamp) -> Result<bool>;
     /// Stores an API key hash.
     async fn insert_api_key(&self, hash: &str, key: &ApiKeyRecord, at: Timestamp) -> Result<()>;
+    /// Stores a setting unless one of that name exists; returns the value in force.
+    async fn init_setting(&self, name: &str, value: &str) -> Result<String>;
     /// How many API keys exist (zero on a new store).
     async fn count_api_keys(&self) -> Result<i64>;
     /// Looks up an API key by hash.

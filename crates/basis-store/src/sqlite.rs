@@ -24,7 +24,10 @@ use crate::{
 };
 
 /// Schema migrations, applied in order, each once.
-const MIGRATIONS: [(i64, &str); 1] = [(1, include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: [(i64, &str); 2] = [
+    (1, include_str!("../migrations/0001_initial.sql")),
+    (2, include_str!("../migrations/0002_settings.sql")),
+];
 
 /// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters).
 const ROWS_PER_INSERT: usize = 500;
@@ -263,6 +266,22 @@ impl Store for SqliteStore {
         .execute(&self.writer)
         .await?;
         Ok(())
+    }
+
+    async fn init_setting(&self, name: &str, value: &str) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.writer)
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+                .bind(name)
+                .fetch_one(&self.writer)
+                .await?,
+        )
     }
 
     async fn count_api_keys(&self) -> Result<i64> {

@@ -23,6 +23,10 @@ pub fn router() -> Router<AppState> {
             get(people::get).put(people::put).delete(people::erase),
         )
         .route("/v1/people/{id}/privacy", get(privacy::overview))
+        .route(
+            "/v1/people/{id}/privacy-token",
+            post(privacy::privacy_token),
+        )
         .route("/v1/people/{id}/consents", post(privacy::grant))
         .route(
             "/v1/people/{id}/consents/{purpose}",

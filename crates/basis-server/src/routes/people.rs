@@ -17,6 +17,8 @@ pub async fn put(
     Path(id): Path<String>,
     Json(input): Json<PersonInput>,
 ) -> Result<Response, ApiError> {
+    // Profiles (account status, identities) are the product's to set, not the person's.
+    caller.require_key()?;
     let (person, outcome) = state.engine.put_person(&caller.tenant, &id, input).await?;
     let status = if outcome.created {
         StatusCode::CREATED

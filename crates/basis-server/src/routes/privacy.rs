@@ -296,3 +296,39 @@ pub async fn release_hold(
     state.engine.release_legal_hold(&caller.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// `{ "ttl_seconds"?: n }`
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    ttl_seconds: Option<u32>,
+}
+
+/// Mints a privacy-center token for a person (keys only): the person's own privacy routes, for
+/// 15 minutes by default.
+pub async fn privacy_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    caller.require_key()?;
+    let ttl = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        crate::extract::parse_json::<TokenBody>(&body)?.ttl_seconds
+    };
+    let (token, expires_at) = state.engine.privacy_token(&caller.tenant, &id, ttl).await?;
+    state
+        .engine
+        .record_audit(
+            &caller.actor(),
+            Some(&id),
+            "privacy_token.issued",
+            serde_json::json!({ "expires_at": expires_at }),
+        )
+        .await?;
+    Ok(created(
+        serde_json::json!({ "token": token, "person": id, "expires_at": expires_at }),
+    ))
+}

@@ -8,4 +8,5 @@ mod erasure;
 mod helpers;
 mod ingest;
 mod privacy;
+mod privacy_center;
 mod projections;
