@@ -2,5 +2,6 @@
 //! events. Pure: no IO. The server checks a delivery's signature with [`signatures`], then maps
 //! its payload; [`mentions`] reads @mentions out of each tool's text formats.
 
+pub mod mapping;
 pub mod mentions;
 pub mod signatures;
