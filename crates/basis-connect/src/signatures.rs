@@ -112,12 +112,62 @@ pub fn trello(
     mac.verify_slice(&sig).map_err(|_| SignatureError::Mismatch)
 }
 
+/// The `X-Hub-Signature-256` value for a body (for senders and tests).
+pub fn github_header(secret: &[u8], body: &[u8]) -> String {
+    format!(
+        "sha256={}",
+        hex::encode(hmac256(secret, &[body]).finalize().into_bytes())
+    )
+}
+
+/// The `X-Slack-Signature` value for a body sent at `timestamp`.
+pub fn slack_header(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
+    let mac = hmac256(secret, &[b"v0:", timestamp.as_bytes(), b":", body]);
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The `X-Trello-Webhook` value for a body delivered to `callback_url`.
+pub fn trello_header(secret: &[u8], body: &[u8], callback_url: &str) -> String {
+    let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("hmac accepts any key length"));
+    mac.update(body);
+    mac.update(callback_url.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     // Vectors computed independently (GitHub's documented example; the others with Python's
     // `hmac` module).
+
+    #[test]
+    fn headers_round_trip() {
+        assert_eq!(
+            github(b"k", b"body", Some(&github_header(b"k", b"body"))),
+            Ok(())
+        );
+        assert_eq!(
+            slack(
+                b"k",
+                b"body",
+                Some("100"),
+                Some(&slack_header(b"k", "100", b"body")),
+                100
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            trello(
+                b"k",
+                b"body",
+                "https://u.example",
+                Some(&trello_header(b"k", b"body", "https://u.example"))
+            ),
+            Ok(())
+        );
+    }
 
     #[test]
     fn github_documented_example() {

@@ -8,6 +8,7 @@
 
 mod engine;
 mod error;
+mod hooks;
 pub mod ingest;
 pub mod keys;
 mod ledger;

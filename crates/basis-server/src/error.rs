@@ -42,6 +42,15 @@ pub enum ApiError {
         /// Each problem.
         errors: Vec<FieldError>,
     },
+    /// The workspace has no secret for this webhook source.
+    #[error("webhooks from `{0}` are not configured for this workspace")]
+    HookNotConfigured(String),
+    /// A webhook's signature does not check out.
+    #[error("{0}")]
+    BadSignature(String),
+    /// A webhook payload is not what the source sends.
+    #[error("{0}")]
+    MalformedPayload(String),
     /// No such route.
     #[error("no such endpoint")]
     NotFound,
@@ -78,6 +87,9 @@ impl ApiError {
             ApiError::BatchTooLarge(_) => ("batch_too_large", S::PAYLOAD_TOO_LARGE),
             ApiError::UnsupportedMediaType => ("unsupported_media_type", S::UNSUPPORTED_MEDIA_TYPE),
             ApiError::Validation { .. } => ("validation_failed", S::UNPROCESSABLE_ENTITY),
+            ApiError::HookNotConfigured(_) => ("hook_not_configured", S::UNAUTHORIZED),
+            ApiError::BadSignature(_) => ("bad_signature", S::UNAUTHORIZED),
+            ApiError::MalformedPayload(_) => ("malformed_payload", S::BAD_REQUEST),
             ApiError::NotFound => ("not_found", S::NOT_FOUND),
             ApiError::MethodNotAllowed => ("method_not_allowed", S::METHOD_NOT_ALLOWED),
             ApiError::Engine(e) => match e {

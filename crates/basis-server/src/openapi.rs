@@ -295,6 +295,7 @@ fn schemas() -> Value {
         "DecisionRequest": s(json!({ "type": "object", "required": ["person", "purpose"], "properties": {
             "person": {"type": "string"}, "purpose": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}})),
         "TokenRequest": s(json!({ "type": "object", "properties": { "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 86400, "default": 900}}})),
+        "HookSecret": s(json!({ "type": "object", "required": ["secret"], "properties": { "secret": {"type": "string", "minLength": 16}, "callback_url": {"type": "string"}}})),
         "LegalHold": s(json!({ "type": "object", "required": ["person", "reason"], "properties": {
             "person": {"type": "string"}, "reason": {"type": "string"}}})),
     })

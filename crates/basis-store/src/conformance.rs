@@ -354,6 +354,22 @@ macro_rules! store_conformance_suite {
                 assert_eq!(store.api_key("h").await.unwrap(), Some(key));
                 assert_eq!(store.count_api_keys().await.unwrap(), 1);
                 assert_eq!(store.init_setting("k", "first").await.unwrap(), "first");
+                assert_eq!(store.hook("t", "github").await.unwrap(), None);
+                store.set_hook("t", "github", "s1", None).await.unwrap();
+                store
+                    .set_hook("t", "github", "s2", Some("https://x.example/h"))
+                    .await
+                    .unwrap();
+                let hook = store.hook("t", "github").await.unwrap().unwrap();
+                assert_eq!(
+                    (hook.secret.as_str(), hook.callback_url.as_deref()),
+                    ("s2", Some("https://x.example/h"))
+                );
+                assert!(
+                    !format!("{hook:?}").contains("s2"),
+                    "secrets stay out of debug output"
+                );
+                assert_eq!(store.hook("other", "github").await.unwrap(), None);
                 assert_eq!(
                     store.init_setting("k", "second").await.unwrap(),
                     "first",

@@ -88,6 +88,24 @@ pub struct StoredHead {
     pub actor: Option<String>,
 }
 
+/// A webhook's settings.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HookSettings {
+    /// The shared secret signatures are checked with.
+    pub secret: String,
+    /// Trello signs the callback URL too.
+    pub callback_url: Option<String>,
+}
+
+impl std::fmt::Debug for HookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HookSettings")
+            .field("secret", &"<redacted>")
+            .field("callback_url", &self.callback_url)
+            .finish()
+    }
+}
+
 /// Result of an append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppendOutcome {
@@ -342,6 +360,16 @@ pub trait Store: Send + Sync + 'static {
     async fn create_tenant(&self, tenant: &str, at: Timestamp) -> Result<bool>;
     /// Stores an API key hash.
     async fn insert_api_key(&self, hash: &str, key: &ApiKeyRecord, at: Timestamp) -> Result<()>;
+    /// Sets (or replaces) a webhook secret for a workspace and source.
+    async fn set_hook(
+        &self,
+        tenant: &str,
+        source: &str,
+        secret: &str,
+        callback_url: Option<&str>,
+    ) -> Result<()>;
+    /// A workspace's webhook settings for a source.
+    async fn hook(&self, tenant: &str, source: &str) -> Result<Option<HookSettings>>;
     /// Stores a setting unless one of that name exists; returns the value in force.
     async fn init_setting(&self, name: &str, value: &str) -> Result<String>;
     /// How many API keys exist (zero on a new store).

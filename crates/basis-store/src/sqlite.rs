@@ -18,15 +18,17 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
 use crate::{
-    ActivityCount, ApiKeyRecord, AppendOutcome, AuditEntry, EventRewrite, IdentityTaken, LedgerRow,
-    LedgerTotal, LegalHold, NewEvent, NewPrivacyRecord, PrivacyKind, PrivacyRecord, PrivacyWrite,
-    PutPerson, Result, Role, Store, StoreError, StoredEvent, StoredHead, parse_status,
+    ActivityCount, ApiKeyRecord, AppendOutcome, AuditEntry, EventRewrite, HookSettings,
+    IdentityTaken, LedgerRow, LedgerTotal, LegalHold, NewEvent, NewPrivacyRecord, PrivacyKind,
+    PrivacyRecord, PrivacyWrite, PutPerson, Result, Role, Store, StoreError, StoredEvent,
+    StoredHead, parse_status,
 };
 
 /// Schema migrations, applied in order, each once.
-const MIGRATIONS: [(i64, &str); 2] = [
+const MIGRATIONS: [(i64, &str); 3] = [
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_settings.sql")),
+    (3, include_str!("../migrations/0003_hooks.sql")),
 ];
 
 /// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters).
@@ -266,6 +268,43 @@ impl Store for SqliteStore {
         .execute(&self.writer)
         .await?;
         Ok(())
+    }
+
+    async fn set_hook(
+        &self,
+        tenant: &str,
+        source: &str,
+        secret: &str,
+        callback_url: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO hook_settings (tenant, source, secret, callback_url) VALUES (?, ?, ?, ?)
+             ON CONFLICT (tenant, source) DO UPDATE SET secret = excluded.secret, callback_url = excluded.callback_url",
+        )
+        .bind(tenant)
+        .bind(source)
+        .bind(secret)
+        .bind(callback_url)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn hook(&self, tenant: &str, source: &str) -> Result<Option<HookSettings>> {
+        let row = sqlx::query(
+            "SELECT secret, callback_url FROM hook_settings WHERE tenant = ? AND source = ?",
+        )
+        .bind(tenant)
+        .bind(source)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|r| {
+            Ok(HookSettings {
+                secret: r.try_get("secret")?,
+                callback_url: r.try_get("callback_url")?,
+            })
+        })
+        .transpose()
     }
 
     async fn init_setting(&self, name: &str, value: &str) -> Result<String> {

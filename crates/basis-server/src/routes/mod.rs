@@ -1,13 +1,14 @@
 //! The HTTP routes, thin: extract, call the engine, map the result.
 
 pub mod events;
+pub mod hooks;
 pub mod ops;
 pub mod people;
 pub mod policy;
 pub mod privacy;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::AppState;
 
@@ -18,6 +19,8 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .route("/v1/events", post(events::ingest).get(events::list))
+        .route("/v1/hooks/{source}", post(hooks::receive).head(hooks::head))
+        .route("/v1/hooks/{source}/secret", put(hooks::set_secret))
         .route(
             "/v1/people/{id}",
             get(people::get).put(people::put).delete(people::erase),

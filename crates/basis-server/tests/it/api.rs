@@ -136,7 +136,8 @@ async fn every_documented_operation_exists_and_unknown_ones_do_not() {
             .path
             .replace("{id}", "u-x")
             .replace("{purpose}", "marketing.testimonials")
-            .replace("{hold}", "1");
+            .replace("{hold}", "1")
+            .replace("{source}", "github");
         let method = Method::from_bytes(op.method.to_uppercase().as_bytes()).unwrap();
         let r = app.send(method, &path, None, None).await;
         assert_ne!(

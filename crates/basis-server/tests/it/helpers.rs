@@ -155,6 +155,10 @@ impl TestApp {
 }
 
 impl Reply {
+    pub async fn from_response(r: reqwest::Response) -> Reply {
+        Reply::from(r).await
+    }
+
     async fn from(r: reqwest::Response) -> Reply {
         let status = r.status();
         let content_type = r

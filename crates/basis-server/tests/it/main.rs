@@ -6,6 +6,7 @@
 mod api;
 mod erasure;
 mod helpers;
+mod hooks;
 mod ingest;
 mod privacy;
 mod privacy_center;
