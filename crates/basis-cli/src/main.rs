@@ -102,6 +102,11 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Configure webhooks and print the URLs to paste into each tool.
+    Hooks {
+        #[command(subcommand)]
+        command: HooksCommand,
+    },
     /// Benchmarks measured on this machine.
     Bench {
         #[command(subcommand)]
@@ -124,6 +129,27 @@ enum KeyCommand {
         /// A name for the audit log.
         #[arg(long, default_value = "cli")]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HooksCommand {
+    /// Set a source's secret (a random one is made and printed if none is given) and print the
+    /// URL to paste into the tool.
+    Set {
+        #[command(flatten)]
+        data: DataArgs,
+        /// `jira`, `confluence`, `trello`, `github` or `slack`.
+        source: String,
+        /// Workspace (tenant).
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// The shared secret (at least 16 bytes; Slack's signing secret for Slack).
+        #[arg(long, env = "BASIS_HOOK_SECRET")]
+        secret: Option<String>,
+        /// Where the tools reach Basis.
+        #[arg(long, default_value = "http://127.0.0.1:7700")]
+        public_url: String,
     },
 }
 
@@ -250,6 +276,53 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let policy = load_policy(policy.as_deref())?;
             let mut out = std::io::stdout().lock();
             out.write_all(render(&policy, format).as_bytes())?;
+        }
+        Command::Hooks {
+            command:
+                HooksCommand::Set {
+                    data,
+                    source,
+                    tenant,
+                    secret,
+                    public_url,
+                },
+        } => {
+            let (engine, store) = open_engine(&data.config(), Arc::new(SystemClock)).await?;
+            let generated = secret.is_none();
+            let secret = match secret {
+                Some(s) => s,
+                None => basis_engine::keys::generate()?
+                    .trim_start_matches(basis_engine::keys::KEY_PREFIX)
+                    .to_owned(),
+            };
+            let url = format!(
+                "{}/v1/hooks/{source}?tenant={tenant}",
+                public_url.trim_end_matches('/')
+            );
+            let callback = (source == "trello").then_some(url.as_str());
+            let actor = basis_engine::Actor {
+                tenant: &tenant,
+                name: "cli",
+            };
+            engine.set_hook(&actor, &source, &secret, callback).await?;
+            store.close().await;
+            println!("{url}");
+            if generated {
+                eprintln!("secret (paste it into {source}; it is not shown again): {secret}");
+            }
+            eprintln!(
+                "{}",
+                match source.as_str() {
+                    "github" =>
+                        "GitHub: repository settings, Webhooks: Payload URL above, content type application/json, this secret",
+                    "slack" =>
+                        "Slack: set your app's signing secret here (--secret), then the Request URL above under Event Subscriptions",
+                    "trello" =>
+                        "Trello: register the URL above as the webhook callbackURL, with this secret as your app secret",
+                    _ =>
+                        "Jira/Confluence: system webhooks, URL above, this secret (signature header X-Hub-Signature)",
+                }
+            );
         }
         Command::Bench { command } => bench::run(command).await?,
     }

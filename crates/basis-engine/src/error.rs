@@ -9,7 +9,7 @@ use basis_store::StoreError;
 #[non_exhaustive]
 pub enum EngineError {
     /// Input failed validation; each problem is listed.
-    #[error("the input is not valid")]
+    #[error("the input is not valid: {}", describe(.0))]
     Invalid(Vec<FieldError>),
     /// No such person in this workspace.
     #[error("no person `{0}` in this workspace")]
@@ -65,4 +65,23 @@ impl EngineError {
             reason: reason.into(),
         }])
     }
+}
+
+/// `field: reason; field: reason` (the first few).
+fn describe(errors: &[FieldError]) -> String {
+    let mut parts: Vec<String> = errors
+        .iter()
+        .take(5)
+        .map(|e| {
+            if e.field.is_empty() {
+                e.reason.clone()
+            } else {
+                format!("`{}`: {}", e.field, e.reason)
+            }
+        })
+        .collect();
+    if errors.len() > 5 {
+        parts.push(format!("and {} more", errors.len() - 5));
+    }
+    parts.join("; ")
 }

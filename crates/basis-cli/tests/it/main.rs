@@ -339,3 +339,39 @@ async fn sigterm_stops_gracefully_and_flushes_the_ledger() {
         "{ledger:?}"
     );
 }
+
+#[test]
+fn hooks_set_stores_a_secret_and_prints_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (stdout, stderr) = run_ok(&[
+        "hooks",
+        "set",
+        "github",
+        "--data",
+        data.to_str().unwrap(),
+        "--tenant",
+        "acme",
+        "--public-url",
+        "https://basis.example/",
+    ]);
+    assert_eq!(
+        stdout.trim(),
+        "https://basis.example/v1/hooks/github?tenant=acme"
+    );
+    assert!(stderr.contains("secret (paste it into github"), "{stderr}");
+    let out = basis()
+        .args([
+            "hooks",
+            "set",
+            "myspace",
+            "--data",
+            data.to_str().unwrap(),
+            "--secret",
+            "0123456789abcdef",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr).unwrap().contains("myspace"));
+}
