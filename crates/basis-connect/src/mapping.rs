@@ -376,6 +376,37 @@ fn jira_user(u: &Value) -> Option<String> {
     })
 }
 
+/// Jira rich text: wiki markup (a string, Server and API v2) or an Atlassian Document Format
+/// document (Cloud, API v3). Returns the plain text and the mentioned account ids or usernames.
+fn jira_rich(v: Option<&Value>) -> (String, Vec<String>) {
+    match v {
+        Some(Value::String(text)) => (text.clone(), jira_mention_ids(text)),
+        Some(doc @ Value::Object(_)) => {
+            let mut text = String::new();
+            let mut stack = vec![doc];
+            while let Some(node) = stack.pop() {
+                match node {
+                    Value::Object(map) => {
+                        let shown = map
+                            .get("text")
+                            .or_else(|| map.get("attrs").and_then(|a| a.get("text")));
+                        if let Some(t) = shown.and_then(Value::as_str) {
+                            text.push_str(t);
+                        }
+                        if let Some(Value::Array(content)) = map.get("content") {
+                            stack.extend(content.iter().rev());
+                        }
+                    }
+                    Value::Array(items) => stack.extend(items.iter().rev()),
+                    _ => {}
+                }
+            }
+            (text, mentions::adf(doc))
+        }
+        _ => (String::new(), Vec::new()),
+    }
+}
+
 fn jira_mention_ids(text: &str) -> Vec<String> {
     mentions::jira(text)
         .into_iter()
@@ -395,10 +426,7 @@ fn jira(p: &Value, received_at: &str) -> Result<Mapped, MapError> {
         let project = fields
             .and_then(|f| s(f, &["project", "key"]))
             .map(|k| format!("jira:{k}"));
-        let body = fields
-            .and_then(|f| f.get("description"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let (body, _) = jira_rich(fields.and_then(|f| f.get("description")));
         let mut o = json!({ "id": format!("jira:{key}"), "kind": "ticket",
             "title": fields.and_then(|f| s(f, &["summary"])).unwrap_or(""), "body": body });
         if let (Some(project), Some(map)) = (project, o.as_object_mut()) {
@@ -422,11 +450,6 @@ fn jira(p: &Value, received_at: &str) -> Result<Mapped, MapError> {
                 .unwrap_or_else(|| received_at.to_owned());
             let changelog = id_text(p, &["changelog", "id"]).unwrap_or_else(|| stamp.clone());
             let base = format!("jira:{hook}:{issue_id}:{changelog}");
-            let body = object
-                .get("body")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
             let mut out = Vec::new();
             let kind = match hook {
                 "jira:issue_created" => "content.created",
@@ -447,7 +470,7 @@ fn jira(p: &Value, received_at: &str) -> Result<Mapped, MapError> {
                 if kind == "content.deleted" {
                     Vec::new()
                 } else {
-                    jira_mention_ids(&body)
+                    jira_rich(issue.get("fields").and_then(|f| f.get("description"))).1
                 },
             ));
             // Assignments, from the changelog.
@@ -500,7 +523,7 @@ fn jira(p: &Value, received_at: &str) -> Result<Mapped, MapError> {
                 .or_else(|| s(comment, &["created"]))
                 .map(jira_time)
                 .unwrap_or_else(|| received_at.to_owned());
-            let body = s(comment, &["body"]).unwrap_or("");
+            let (body, mentioned) = jira_rich(comment.get("body"));
             let kind = match hook {
                 "comment_created" => "comment.created",
                 "comment_updated" => "comment.updated",
@@ -521,7 +544,7 @@ fn jira(p: &Value, received_at: &str) -> Result<Mapped, MapError> {
             let ids = if kind == "comment.deleted" {
                 Vec::new()
             } else {
-                jira_mention_ids(body)
+                mentioned
             };
             Ok(Mapped::Events(vec![with_mentions(e, Source::Jira, ids)]))
         }

@@ -108,6 +108,26 @@ fn jira_cloud_assignment_from_the_changelog() {
 }
 
 #[test]
+fn jira_server_usernames_and_cloud_adf_comments() {
+    let server = json!({ "webhookEvent": "comment_created", "timestamp": 5,
+        "comment": { "id": "1", "body": "thanks [~jsmith]", "author": { "name": "admin" }, "created": "2017-11-30T12:28:04.304+0300" },
+        "issue": { "id": "2", "key": "OPS-1", "fields": { "summary": "Disk", "project": { "key": "OPS" } } } });
+    let e = one(map(Source::Jira, &Delivery::default(), &server, NOW).unwrap());
+    assert_eq!(
+        (e["actor"].as_str(), e["mentions"].clone()),
+        (Some("jira:admin"), json!(["jira:jsmith"]))
+    );
+    let cloud = json!({ "webhookEvent": "comment_created", "timestamp": 6,
+        "comment": { "id": "3", "author": { "accountId": "acc-1" }, "created": "2026-11-30T10:00:00.000+0000",
+            "body": { "type": "doc", "version": 1, "content": [{ "type": "paragraph", "content": [
+                { "type": "text", "text": "ask " }, { "type": "mention", "attrs": { "id": "acc-2", "text": "@Bo" } } ] }] } },
+        "issue": { "id": "4", "key": "OPS-2", "fields": { "summary": "Net", "project": { "key": "OPS" } } } });
+    let e = one(map(Source::Jira, &Delivery::default(), &cloud, NOW).unwrap());
+    assert_eq!(e["mentions"], json!(["jira:acc-2"]));
+    assert_eq!(e["object"]["body"], "ask @Bo");
+}
+
+#[test]
 fn confluence_cloud_page_with_storage_mentions() {
     let p = json!({ "event": "page_updated", "timestamp": 1778071365412u64, "userAccountId": "acc-9",
         "page": { "id": 5, "title": "Plan", "spaceKey": "ENG", "body": "<ri:user ri:account-id=\"acc-7\"/>" } });
