@@ -74,6 +74,31 @@ impl Event {
         self.people().any(|p| p == person)
     }
 
+    /// Renames a person everywhere they appear (a stub identity merged into the person who
+    /// claimed it). Returns whether anything changed.
+    pub fn rename_person(&mut self, from: &str, to: &str) -> bool {
+        let mut changed = false;
+        let mut swap = |slot: &mut String| {
+            if slot == from {
+                *slot = to.to_owned();
+                changed = true;
+            }
+        };
+        for slot in [&mut self.actor, &mut self.assignee, &mut self.member]
+            .into_iter()
+            .flatten()
+        {
+            swap(slot);
+        }
+        self.mentions.iter_mut().for_each(&mut swap);
+        if let Some(Visibility::Members { members }) =
+            self.object.as_mut().and_then(|o| o.visibility.as_mut())
+        {
+            members.iter_mut().for_each(&mut swap);
+        }
+        changed
+    }
+
     /// Removes `person` from the event's personal fields (erasure), and the request context of
     /// anything they did. Returns whether anything changed.
     pub fn redact_person(&mut self, person: &str, replacement: &str) -> bool {

@@ -461,12 +461,67 @@ impl Engine {
         input: PersonInput,
     ) -> Result<(Person, PutPerson), EngineError> {
         let person = input.into_person(id).map_err(EngineError::Invalid)?;
+        let before = self.store().person(tenant, id).await?;
         let outcome = self
             .store()
             .put_person(tenant, &person, self.now())
             .await??;
         self.inner.subjects.invalidate(tenant, id);
+        // Identities claimed now: what their stub subjects did becomes the person's.
+        for (source, external) in &person.identities {
+            let known = before
+                .as_ref()
+                .is_some_and(|b| b.identities.get(source) == Some(external));
+            if !known {
+                self.merge_stub(tenant, &format!("{source}:{external}"), id)
+                    .await?;
+            }
+        }
         Ok((person, outcome))
+    }
+
+    /// Merges the stub subject `alias` (a source identity seen before anyone claimed it) into
+    /// `person`: events name the person, and the processing record and derived views move over.
+    async fn merge_stub(&self, tenant: &str, alias: &str, person: &str) -> Result<(), EngineError> {
+        self.flush_ledger().await?;
+        let _guard = self.inner.projection_lock.lock().await;
+        let mut rewrites = Vec::new();
+        for stored in self.store().events_containing(tenant, alias).await? {
+            let Ok(mut event) = serde_json::from_str::<Event>(&stored.body) else {
+                continue;
+            };
+            if event.rename_person(alias, person) {
+                let body = serde_json::to_string(&event)
+                    .map_err(|e| EngineError::invalid("event", e.to_string()))?;
+                rewrites.push(EventRewrite {
+                    seq: stored.seq,
+                    actor: event.actor.clone(),
+                    body,
+                });
+            }
+        }
+        let moved = self.with_activity(|a| a.merge(tenant, alias, person));
+        if rewrites.is_empty() && !moved {
+            return Ok(());
+        }
+        self.store().rewrite_events(tenant, &rewrites).await?;
+        self.store().merge_subject(tenant, alias, person).await?;
+        self.inner.subjects.invalidate(tenant, alias);
+        self.inner.subjects.invalidate(tenant, person);
+        drop(_guard);
+        let actor = Actor {
+            tenant,
+            name: "system",
+        };
+        self.audit(
+            &actor,
+            Some(person),
+            "identity.merged",
+            None,
+            json!({ "identity": alias, "events": rewrites.len() }),
+        )
+        .await?;
+        Ok(())
     }
 
     /// A person.

@@ -125,6 +125,23 @@ impl ActivityState {
         self.dirty.remove(&key);
     }
 
+    /// Moves a stub subject's counts onto the person who claimed it; whether there were any.
+    pub(crate) fn merge(&mut self, tenant: &str, from: &str, to: &str) -> bool {
+        let Some(moved) = self.counts.remove(&(tenant.to_owned(), from.to_owned())) else {
+            return false;
+        };
+        self.dirty.remove(&(tenant.to_owned(), from.to_owned()));
+        let key = (tenant.to_owned(), to.to_owned());
+        let target = self.counts.entry(key.clone()).or_default();
+        for (kind, (count, last_at)) in moved {
+            let slot = target.entry(kind).or_insert((0, last_at));
+            slot.0 += count;
+            slot.1 = slot.1.max(last_at);
+        }
+        self.dirty.insert(key);
+        true
+    }
+
     /// Forgets everything, for a rebuild.
     pub(crate) fn reset(&mut self) {
         *self = ActivityState::default();

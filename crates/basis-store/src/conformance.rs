@@ -341,6 +341,64 @@ macro_rules! store_conformance_suite {
             }
 
             #[tokio::test]
+            async fn merging_a_subject_sums_its_ledger_and_activity() {
+                let store = $make.await;
+                let row = |subject: &str, allowed| LedgerRow {
+                    tenant: "t".into(),
+                    subject: subject.into(),
+                    purpose: "x".into(),
+                    basis: "legitimate_interest".into(),
+                    day: 1,
+                    allowed,
+                    denied: 0,
+                    first_at: Timestamp(1),
+                    last_at: Timestamp(2),
+                };
+                store
+                    .add_ledger(&[row("slack:U1", 2), row("p", 3)])
+                    .await
+                    .unwrap();
+                let c = |person: &str, count| ActivityCount {
+                    tenant: "t".into(),
+                    person: person.into(),
+                    kind: "k".into(),
+                    count,
+                    last_at: Timestamp(count),
+                };
+                store
+                    .save_activity("activity", 1, &[c("slack:U1", 4), c("p", 1)])
+                    .await
+                    .unwrap();
+                store.merge_subject("t", "slack:U1", "p").await.unwrap();
+                assert_eq!(store.ledger_for("t", "p").await.unwrap()[0].allowed, 5);
+                assert!(store.ledger_for("t", "slack:U1").await.unwrap().is_empty());
+                assert_eq!(store.activity("t", "p").await.unwrap()[0].count, 5);
+                assert!(store.activity("t", "slack:U1").await.unwrap().is_empty());
+                let out = store
+                    .append_events("t", &[ev("e1", "slack:U1")])
+                    .await
+                    .unwrap();
+                store
+                    .rewrite_events(
+                        "t",
+                        &[EventRewrite {
+                            seq: out.seq,
+                            actor: Some("p".into()),
+                            body: "{\"id\":\"e1\",\"actor\":\"p\"}".into(),
+                        }],
+                    )
+                    .await
+                    .unwrap();
+                assert!(
+                    store
+                        .events_containing("t", "slack:U1")
+                        .await
+                        .unwrap()
+                        .is_empty()
+                );
+            }
+
+            #[tokio::test]
             async fn api_keys_and_audit() {
                 let store = $make.await;
                 assert!(store.create_tenant("t", Timestamp(1)).await.unwrap());

@@ -497,6 +497,11 @@ pub trait Store: Send + Sync + 'static {
         suppression: Option<&str>,
         at: Timestamp,
     ) -> Result<()>;
+    /// Rewrites events in place (identity merges).
+    async fn rewrite_events(&self, tenant: &str, rewrites: &[EventRewrite]) -> Result<()>;
+    /// Moves ledger rows and activity counts of subject `from` onto `to`, summing where both
+    /// have rows (a stub identity merged into a person).
+    async fn merge_subject(&self, tenant: &str, from: &str, to: &str) -> Result<()>;
     /// Whether an e-mail hash is suppressed.
     async fn is_suppressed(&self, tenant: &str, email_hash: &str) -> Result<bool>;
 

@@ -912,6 +912,59 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn rewrite_events(&self, tenant: &str, rewrites: &[EventRewrite]) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        for r in rewrites {
+            sqlx::query("UPDATE events SET actor = ?, body = ? WHERE tenant = ? AND seq = ?")
+                .bind(r.actor.as_deref())
+                .bind(&r.body)
+                .bind(tenant)
+                .bind(r.seq)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn merge_subject(&self, tenant: &str, from: &str, to: &str) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO ledger (tenant, subject, purpose, basis, day, allowed, denied, first_at, last_at)
+             SELECT tenant, ?, purpose, basis, day, allowed, denied, first_at, last_at FROM ledger WHERE tenant = ? AND subject = ? AND true
+             ON CONFLICT (tenant, subject, purpose, basis, day) DO UPDATE SET
+               allowed = allowed + excluded.allowed, denied = denied + excluded.denied,
+               first_at = MIN(first_at, excluded.first_at), last_at = MAX(last_at, excluded.last_at)",
+        )
+        .bind(to)
+        .bind(tenant)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO activity_counts (tenant, person, type, count, last_at)
+             SELECT tenant, ?, type, count, last_at FROM activity_counts WHERE tenant = ? AND person = ? AND true
+             ON CONFLICT (tenant, person, type) DO UPDATE SET count = count + excluded.count, last_at = MAX(last_at, excluded.last_at)",
+        )
+        .bind(to)
+        .bind(tenant)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?;
+        for table in [
+            "ledger WHERE tenant = ? AND subject = ?",
+            "activity_counts WHERE tenant = ? AND person = ?",
+        ] {
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}")))
+                .bind(tenant)
+                .bind(from)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn is_suppressed(&self, tenant: &str, email_hash: &str) -> Result<bool> {
         let found: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM suppressions WHERE tenant = ? AND email_hash = ?")

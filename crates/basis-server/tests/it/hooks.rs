@@ -353,3 +353,73 @@ async fn arbitrary_signed_deliveries_never_cause_a_server_error() {
         }
     }
 }
+
+/// A stub identity seen in webhooks is merged when a person claims it: earlier events, the
+/// processing record and derived views become the person's.
+#[tokio::test]
+async fn claiming_an_identity_merges_the_stub_into_the_person() {
+    let app = spawn_app().await;
+    configure(&app, "github", None).await;
+    let body = github_issue_assigned();
+    let headers = vec![
+        ("x-github-event", "issues".to_owned()),
+        ("x-github-delivery", "d-merge".to_owned()),
+        (
+            "x-hub-signature-256",
+            github_header(SECRET.as_bytes(), body.as_bytes()),
+        ),
+    ];
+    let seq = deliver(&app, "github", &body, &headers).await.body["seq"]
+        .as_i64()
+        .unwrap();
+    app.engine.wait_for(Some(seq)).await.unwrap();
+    assert_eq!(
+        app.engine.activity_held("acme", "github:octocat").len(),
+        1,
+        "the stub's activity is derived under legitimate interest"
+    );
+
+    let r = app
+        .put_person(
+            "u-octo",
+            json!({ "name": "Octo", "country": "DE", "identities": { "github": "octocat" } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let e = app.get("/v1/events").await.body["events"][0]["event"].clone();
+    assert_eq!(e["actor"], "u-octo", "earlier events now name the person");
+    assert!(
+        app.engine
+            .activity_held("acme", "github:octocat")
+            .is_empty()
+    );
+    assert_eq!(app.engine.activity_held("acme", "u-octo")[0].count, 1);
+    let record = app.get("/v1/people/u-octo/processing").await.body;
+    assert!(
+        record["processing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["purpose"] == "functional.service.improve"),
+        "{record}"
+    );
+    let audit = app.get("/v1/people/u-octo/audit").await.body;
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "identity.merged"),
+        "{audit}"
+    );
+    // Updating the person without a new identity merges nothing again.
+    assert_eq!(
+        app.put_person(
+            "u-octo",
+            json!({ "name": "Octo Cat", "identities": { "github": "octocat" } })
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+}
