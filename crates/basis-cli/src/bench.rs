@@ -27,6 +27,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         clients: usize,
     },
+    /// Webhook throughput (signed GitHub `issue_comment` deliveries) against `POST /v1/events`
+    /// with the equivalent native events, one per request, same run.
+    Hooks {
+        /// Deliveries in total.
+        #[arg(long, default_value_t = 20_000)]
+        payloads: usize,
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 1)]
+        clients: usize,
+    },
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -36,7 +46,157 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             batch,
             clients,
         } => ingest(events, batch, clients).await,
+        BenchCommand::Hooks { payloads, clients } => hooks(payloads, clients).await,
     }
+}
+
+/// One request to send: path, headers, body.
+type Request = (String, Vec<(&'static str, String)>, String);
+
+const HOOK_SECRET: &str = "bench-secret-0123456789";
+
+/// Starts a server on a fresh data directory with a service key and a GitHub secret for `bench`.
+async fn bench_server() -> anyhow::Result<(
+    SocketAddr,
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), basis_server::ServerError>>,
+    tempfile::TempDir,
+)> {
+    let dir = tempfile::tempdir()?;
+    let config = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..ServerConfig::default()
+    };
+    let app = Application::build(config).await?;
+    let key = app
+        .engine()
+        .create_key("bench", Role::Admin, "bench")
+        .await?;
+    let actor = basis_engine::Actor {
+        tenant: "bench",
+        name: "bench",
+    };
+    app.engine()
+        .set_hook(&actor, "github", HOOK_SECRET, None)
+        .await?;
+    let addr = app.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    Ok((addr, key, stop, server, dir))
+}
+
+async fn send_all(
+    addr: SocketAddr,
+    key: &str,
+    requests: Vec<Request>,
+    clients: usize,
+) -> anyhow::Result<Duration> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let per_client = requests.len().div_ceil(clients.max(1)).max(1);
+    let mut requests = requests;
+    while !requests.is_empty() {
+        let part: Vec<Request> = requests.drain(..per_client.min(requests.len())).collect();
+        let (client, key) = (client.clone(), key.to_owned());
+        tasks.spawn(async move {
+            for (path, headers, body) in part {
+                let mut req = client
+                    .post(format!("http://{addr}{path}"))
+                    .bearer_auth(&key)
+                    .body(body);
+                for (k, v) in headers {
+                    req = req.header(k, v);
+                }
+                let response = req.send().await?;
+                if !response.status().is_success() {
+                    bail!(
+                        "{path} answered {}: {}",
+                        response.status(),
+                        response.text().await.unwrap_or_default()
+                    );
+                }
+            }
+            Ok::<(), anyhow::Error>(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.context("client task")??;
+    }
+    Ok(started.elapsed())
+}
+
+async fn hooks(payloads: usize, clients: usize) -> anyhow::Result<()> {
+    use basis_connect::mapping::{Delivery, Mapped, Source, map};
+    if payloads == 0 || clients == 0 {
+        bail!("`--payloads` and `--clients` must be positive");
+    }
+    let mut hook_requests = Vec::with_capacity(payloads);
+    let mut native_requests = Vec::with_capacity(payloads);
+    for i in 0..payloads {
+        let body = serde_json::json!({
+            "action": "created", "sender": { "login": format!("dev{}", i % 500) },
+            "repository": { "full_name": format!("acme/service-{}", i % 40), "private": false },
+            "issue": { "number": i % 5_000, "title": "Latency regression after the last deploy", "html_url": format!("https://github.com/acme/service/issues/{}", i % 5_000),
+                       "body": "Seeing p99 spikes since Tuesday.", "created_at": "2026-11-30T09:00:00Z", "updated_at": "2026-11-30T10:00:00Z" },
+            "comment": { "id": i, "body": format!("@dev{} can you look? Traces attached, not `@code`.", (i + 1) % 500), "created_at": "2026-11-30T10:00:00Z" },
+        })
+        .to_string();
+        let delivery = format!("{:08x}-bench-{i}", i * 2_654_435_761 % 4_294_967_291);
+        let signature =
+            basis_connect::signatures::github_header(HOOK_SECRET.as_bytes(), body.as_bytes());
+        let headers = vec![
+            ("x-github-event", "issue_comment".to_owned()),
+            ("x-github-delivery", delivery.clone()),
+            ("x-hub-signature-256", signature),
+            ("content-type", "application/json".to_owned()),
+        ];
+        let payload: serde_json::Value = serde_json::from_str(&body)?;
+        let Mapped::Events(events) = map(
+            Source::Github,
+            &Delivery {
+                event: Some("issue_comment".into()),
+                id: Some(delivery),
+            },
+            &payload,
+            "2026-12-01T00:00:00Z",
+        )?
+        else {
+            bail!("the benchmark payload did not map");
+        };
+        native_requests.push((
+            "/v1/events".to_owned(),
+            vec![("content-type", "application/json".to_owned())],
+            serde_json::to_string(&events)?,
+        ));
+        hook_requests.push(("/v1/hooks/github?tenant=bench".to_owned(), headers, body));
+    }
+    let (addr, key, stop, server, _dir) = bench_server().await?;
+    let native = send_all(addr, &key, native_requests, clients).await?;
+    let _ = stop.send(());
+    server.await.context("server task")??;
+    let (addr, key, stop, server, _dir) = bench_server().await?;
+    let hooks = send_all(addr, &key, hook_requests, clients).await?;
+    let _ = stop.send(());
+    server.await.context("server task")??;
+    let rate = |d: Duration| payloads as f64 / d.as_secs_f64();
+    let plural = if clients == 1 { "" } else { "s" };
+    println!(
+        "POST /v1/events, one native event per request ({clients} client{plural}): {:>8.0} events/s",
+        rate(native)
+    );
+    println!(
+        "POST /v1/hooks/github, signed deliveries ({clients} client{plural}):       {:>8.0} payloads/s",
+        rate(hooks)
+    );
+    println!("ratio hooks/native: {:.2}", rate(hooks) / rate(native));
+    Ok(())
 }
 
 struct Row {

@@ -70,6 +70,10 @@ pub(crate) struct Inner {
     activity: std::sync::Mutex<ActivityState>,
     pub(crate) last_snapshot: std::sync::Mutex<std::time::Instant>,
     token_key: Vec<u8>,
+    /// Webhook settings per (tenant, source); cleared when one is set.
+    pub(crate) hook_cache: RwLock<HashMap<(String, String), Option<basis_store::HookSettings>>>,
+    /// Source identity (`tenant`, `slack:U1`) -> person, or none yet; cleared on people writes.
+    pub(crate) identity_cache: RwLock<HashMap<(String, String), Option<String>>>,
     watermark: Arc<watch::Sender<i64>>,
 }
 
@@ -132,6 +136,8 @@ impl Engine {
                 activity: std::sync::Mutex::new(activity),
                 last_snapshot: std::sync::Mutex::new(std::time::Instant::now()),
                 token_key,
+                hook_cache: RwLock::new(HashMap::new()),
+                identity_cache: RwLock::new(HashMap::new()),
                 watermark: Arc::new(watermark),
             }),
         })
@@ -467,6 +473,7 @@ impl Engine {
             .put_person(tenant, &person, self.now())
             .await??;
         self.inner.subjects.invalidate(tenant, id);
+        self.forget_identities();
         // Identities claimed now: what their stub subjects did becomes the person's.
         for (source, external) in &person.identities {
             let known = before
@@ -589,6 +596,7 @@ impl Engine {
             .await?;
         self.with_activity(|a| a.purge(tenant, id));
         self.inner.subjects.invalidate(tenant, id);
+        self.forget_identities();
         drop(_guard);
         self.audit(
             actor,

@@ -56,7 +56,61 @@ impl Engine {
         tenant: &str,
         source: &str,
     ) -> Result<Option<HookSettings>, EngineError> {
-        Ok(self.store().hook(tenant, source).await?)
+        let key = (tenant.to_owned(), source.to_owned());
+        if let Some(found) = self
+            .inner
+            .hook_cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
+            return Ok(found);
+        }
+        let found = self.store().hook(tenant, source).await?;
+        if let Ok(mut cache) = self.inner.hook_cache.write() {
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(key, found.clone());
+        }
+        Ok(found)
+    }
+
+    /// Forgets cached identity resolutions (after any change to people).
+    pub(crate) fn forget_identities(&self) {
+        if let Ok(mut cache) = self.inner.identity_cache.write() {
+            cache.clear();
+        }
+    }
+
+    async fn person_for_identity(
+        &self,
+        tenant: &str,
+        reference: &str,
+        source: &str,
+        external: &str,
+    ) -> Result<Option<String>, EngineError> {
+        let key = (tenant.to_owned(), reference.to_owned());
+        if let Some(found) = self
+            .inner
+            .identity_cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
+            return Ok(found);
+        }
+        let found = self
+            .store()
+            .person_by_identity(tenant, source, external)
+            .await?;
+        if let Ok(mut cache) = self.inner.identity_cache.write() {
+            if cache.len() > 200_000 {
+                cache.clear();
+            }
+            cache.insert(key, found.clone());
+        }
+        Ok(found)
     }
 
     /// Resolves source identities to people and ingests mapped events (idempotent on their ids).
@@ -121,8 +175,7 @@ impl Engine {
             Some(p) => p.clone(),
             None => {
                 let p = self
-                    .store()
-                    .person_by_identity(tenant, source, external)
+                    .person_for_identity(tenant, reference, source, external)
                     .await?;
                 known.insert(reference.to_owned(), p.clone());
                 p
