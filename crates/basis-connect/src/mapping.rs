@@ -418,6 +418,17 @@ fn jira_mention_ids(text: &str) -> Vec<String> {
 
 fn jira(p: &Value, received_at: &str) -> Result<Mapped, MapError> {
     let hook = s(p, &["webhookEvent"]).ok_or_else(|| missing("webhookEvent"))?;
+    // Jira also reports comments as issue updates that carry the comment.
+    let hook = match (
+        hook,
+        s(p, &["issue_event_type_name"]),
+        p.get("comment").is_some(),
+    ) {
+        ("jira:issue_updated", Some("issue_commented"), true) => "comment_created",
+        ("jira:issue_updated", Some("issue_comment_edited"), true) => "comment_updated",
+        ("jira:issue_updated", Some("issue_comment_deleted"), true) => "comment_deleted",
+        (other, ..) => other,
+    };
     let stamp = id_text(p, &["timestamp"]).unwrap_or_default();
     let issue = p.get("issue");
     let issue_object = |issue: &Value| -> Result<Value, MapError> {

@@ -406,3 +406,135 @@ fn real_payloads_carry_the_right_people_and_places() {
         "github:Codertocat:Hello-World"
     );
 }
+
+/// The type each real payload must map to, by file (None: acknowledged and ignored).
+fn expected_types(rel: &str) -> Option<Option<&'static [&'static str]>> {
+    let table: &[(&str, Option<&[&str]>)] = &[
+        ("octokit/issues/assigned", Some(&["task.assigned"])),
+        ("octokit/issues/deleted", Some(&["content.deleted"])),
+        ("octokit/issues/edited", Some(&["content.updated"])),
+        ("octokit/issues/reopened", Some(&["content.updated"])),
+        ("octokit/issues/opened", Some(&["content.created"])),
+        ("octokit/issues/", None),
+        ("octokit/issue_comment/created", Some(&["comment.created"])),
+        ("octokit/issue_comment/edited", Some(&["comment.updated"])),
+        ("octokit/issue_comment/deleted", Some(&["comment.deleted"])),
+        (
+            "octokit/pull_request_review_comment/created",
+            Some(&["comment.created"]),
+        ),
+        (
+            "octokit/pull_request_review_comment/edited",
+            Some(&["comment.updated"]),
+        ),
+        (
+            "octokit/pull_request_review_comment/deleted",
+            Some(&["comment.deleted"]),
+        ),
+        ("jira-to-matrix/comment/created", Some(&["comment.created"])),
+        ("jira-to-matrix/comment/updated", Some(&["comment.updated"])),
+        ("jira-to-matrix/comment/deleted", Some(&["comment.deleted"])),
+        ("jira-to-matrix/epic/created", Some(&["content.created"])),
+        ("jira-to-matrix/issue/created", Some(&["content.created"])),
+        // An "issue_commented" update without the comment in it is a plain update.
+        (
+            "jira-to-matrix/issue/updated/commented-changed",
+            Some(&["content.updated"]),
+        ),
+        (
+            "jira-to-matrix/issue/updated/commented.json",
+            Some(&["comment.created"]),
+        ),
+        (
+            "jira-to-matrix/issue/updated/issue-assigned",
+            Some(&["content.updated", "task.assigned"]),
+        ),
+        ("jira-to-matrix/issue/updated/", Some(&["content.updated"])),
+        ("jira-to-matrix/issuelink/", None),
+        ("jira-to-matrix/project/", None),
+        ("zulip/confluence_page_created", Some(&["content.created"])),
+        (
+            "zulip/confluence_comment_created",
+            Some(&["comment.created"]),
+        ),
+        ("zulip/slack_message", Some(&["content.created"])),
+        ("zulip/trello_adding_comment", Some(&["comment.created"])),
+    ];
+    table
+        .iter()
+        .find(|(prefix, _)| rel.starts_with(prefix))
+        .map(|(_, t)| *t)
+}
+
+#[test]
+fn every_real_payload_maps_to_the_right_type_actor_and_place() {
+    let Some(root) = shared("") else { return };
+    let mut checked = 0;
+    for path in files(&root) {
+        let rel = path
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let Some(expected) = expected_types(&rel) else {
+            continue;
+        };
+        let payload = load(&path);
+        let (source, delivery) = match rel.split('/').next() {
+            Some("octokit") => (
+                Source::Github,
+                Delivery {
+                    event: Some(rel.split('/').nth(1).unwrap().to_owned()),
+                    id: Some("d".into()),
+                },
+            ),
+            Some("jira-to-matrix") => (Source::Jira, Delivery::default()),
+            _ if rel.contains("slack") => (Source::Slack, Delivery::default()),
+            _ if rel.contains("trello") => (Source::Trello, Delivery::default()),
+            _ => (Source::Confluence, Delivery::default()),
+        };
+        let mapped = map(source, &delivery, &payload, NOW).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        match (expected, mapped) {
+            (None, Mapped::Ignored(_)) => {}
+            (Some(types), Mapped::Events(events)) => {
+                let got: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+                assert_eq!(got, types, "{rel}");
+                for e in &events {
+                    valid(e);
+                    let actor = e["actor"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{rel}: no actor"));
+                    assert!(
+                        actor.starts_with(&format!("{}:", source.as_str())),
+                        "{rel}: {actor}"
+                    );
+                    if source == Source::Github {
+                        assert_eq!(
+                            actor,
+                            format!("github:{}", payload["sender"]["login"].as_str().unwrap()),
+                            "{rel}"
+                        );
+                        let repo = payload["repository"]["full_name"]
+                            .as_str()
+                            .unwrap()
+                            .replace('/', ":");
+                        assert_eq!(e["object"]["container"], format!("github:{repo}"), "{rel}");
+                    }
+                    if source == Source::Jira {
+                        let project = payload["issue"]["fields"]["project"]["key"].as_str();
+                        if let Some(project) = project {
+                            assert_eq!(
+                                e["object"]["container"],
+                                format!("jira:{project}"),
+                                "{rel}"
+                            );
+                        }
+                    }
+                }
+            }
+            (expected, other) => panic!("{rel}: expected {expected:?}, got {other:?}"),
+        }
+        checked += 1;
+    }
+    assert!(checked >= 50, "only {checked} payloads checked");
+}
