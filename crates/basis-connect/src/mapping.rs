@@ -581,6 +581,9 @@ fn confluence(p: &Value, received_at: &str) -> Result<Mapped, MapError> {
     let hook = s(p, &["event"])
         .or_else(|| s(p, &["webhookEvent"]))
         .ok_or_else(|| missing("event"))?;
+    if hook.contains("permission") {
+        return confluence_space_members(p, hook, received_at);
+    }
     let (thing, kind_name) = if let Some(page) = p.get("page") {
         (page, "page")
     } else if let Some(comment) = p.get("comment") {
@@ -656,6 +659,68 @@ fn confluence(p: &Value, received_at: &str) -> Result<Mapped, MapError> {
         Source::Confluence,
         ids,
     )]))
+}
+
+/// Space permission changes, where the payload lists who may view the space: each user with
+/// `VIEWSPACE` becomes a `member.added` of the space (ids from `accountId`, `userKey` or
+/// `userName`; groups are not people and are skipped).
+fn confluence_space_members(p: &Value, hook: &str, received_at: &str) -> Result<Mapped, MapError> {
+    let Some(space) = p.get("space") else {
+        return Ok(Mapped::Ignored(format!(
+            "confluence `{hook}` without a space"
+        )));
+    };
+    let key = s(space, &["spaceKey"])
+        .or_else(|| s(space, &["key"]))
+        .ok_or_else(|| missing("space.key"))?;
+    let entries = space
+        .get("permissions")
+        .or_else(|| space.get("spacePermissions"))
+        .or_else(|| p.get("permissions"))
+        .and_then(Value::as_array);
+    let stamp = id_text(p, &["timestamp"]).unwrap_or_default();
+    let at = p
+        .get("timestamp")
+        .and_then(Value::as_i64)
+        .map(basis_time)
+        .unwrap_or_else(|| received_at.to_owned());
+    let actor = s(p, &["userAccountId"])
+        .or_else(|| s(p, &["userKey"]))
+        .map(|u| person(Source::Confluence, u));
+    let mut events = Vec::new();
+    let mut seen = Vec::new();
+    for entry in entries.into_iter().flatten() {
+        let kind = s(entry, &["type"])
+            .or_else(|| s(entry, &["operation", "key"]))
+            .unwrap_or("");
+        if !kind.eq_ignore_ascii_case("VIEWSPACE") && !kind.eq_ignore_ascii_case("read") {
+            continue;
+        }
+        let user = s(entry, &["accountId"])
+            .or_else(|| s(entry, &["userKey"]))
+            .or_else(|| s(entry, &["userName"]));
+        let Some(user) = user.filter(|u| !u.is_empty() && !seen.contains(u)) else {
+            continue;
+        };
+        seen.push(user);
+        let object = json!({ "id": format!("confluence:{key}"), "kind": "space" });
+        let mut e = event(
+            format!("confluence:{hook}:{key}:{user}:{stamp}"),
+            "member.added",
+            &at,
+            Source::Confluence,
+            actor.clone(),
+            object,
+        );
+        e.insert("member".into(), json!(person(Source::Confluence, user)));
+        events.push(Value::Object(e));
+    }
+    if events.is_empty() {
+        return Ok(Mapped::Ignored(format!(
+            "confluence `{hook}` lists no users"
+        )));
+    }
+    Ok(Mapped::Events(events))
 }
 
 fn trello(p: &Value) -> Result<Mapped, MapError> {

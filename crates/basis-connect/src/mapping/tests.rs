@@ -141,6 +141,32 @@ fn confluence_cloud_page_with_storage_mentions() {
 }
 
 #[test]
+fn confluence_space_permissions_name_members_where_present() {
+    let p = json!({ "event": "space_permissions_updated", "timestamp": 1778071365412u64, "userKey": "admin",
+        "space": { "spaceKey": "ENG", "permissions": [
+            { "type": "VIEWSPACE", "userName": "jdoe", "groupName": null },
+            { "type": "VIEWSPACE", "userName": null, "groupName": "confluence-users" },
+            { "type": "EDITSPACE", "userName": "jdoe" },
+            { "type": "VIEWSPACE", "userKey": "ff8081" } ] } });
+    let Mapped::Events(events) = map(Source::Confluence, &Delivery::default(), &p, NOW).unwrap()
+    else {
+        panic!()
+    };
+    events.iter().for_each(valid);
+    let members: Vec<&str> = events
+        .iter()
+        .map(|e| e["member"].as_str().unwrap())
+        .collect();
+    assert_eq!(members, vec!["confluence:jdoe", "confluence:ff8081"]);
+    assert_eq!(events[0]["object"]["id"], "confluence:ENG");
+    let without = json!({ "event": "space_permissions_updated", "space": { "spaceKey": "ENG" } });
+    assert!(matches!(
+        map(Source::Confluence, &Delivery::default(), &without, NOW).unwrap(),
+        Mapped::Ignored(_)
+    ));
+}
+
+#[test]
 fn trello_members_added_to_cards_and_boards() {
     let base = |kind: &str, data: Value| json!({ "action": { "id": "a1", "type": kind, "date": "2016-05-13T11:40:42.612Z", "idMemberCreator": "m0", "data": data } });
     let card = json!({ "board": { "id": "b1", "name": "Board" }, "card": { "id": "c1", "name": "Card" }, "idMember": "m2" });
