@@ -63,6 +63,65 @@ fn github_issue_comment_with_mentions() {
 }
 
 #[test]
+fn github_pull_requests_and_issue_lifecycle() {
+    let pr = |action: &str| {
+        json!({ "action": action, "sender": { "login": "octocat" },
+        "repository": { "full_name": "acme/app", "private": false },
+        "pull_request": { "number": 12, "title": "Faster boot", "html_url": "https://github.com/acme/app/pull/12",
+                          "body": "Fixes the slow start. /cc @hubot", "created_at": "2026-11-30T10:00:00Z" } })
+    };
+    for (action, kind) in [
+        ("opened", "content.created"),
+        ("edited", "content.updated"),
+        ("closed", "content.updated"),
+        ("reopened", "content.updated"),
+    ] {
+        let e = one(map(Source::Github, &gh("pull_request"), &pr(action), NOW).unwrap());
+        assert_eq!(e["type"], kind, "{action}");
+        assert_eq!(e["object"]["kind"], "pull_request");
+        assert_eq!(e["object"]["visibility"], json!({ "public": true }));
+        assert_eq!(e["mentions"], json!(["github:hubot"]));
+    }
+    let mut deleted = pr("opened");
+    deleted["action"] = json!("deleted");
+    assert!(
+        one(map(Source::Github, &gh("pull_request"), &deleted, NOW).unwrap())
+            .get("mentions")
+            .is_none(),
+        "deleted content mentions no one"
+    );
+    assert!(matches!(
+        map(Source::Github, &gh("pull_request"), &pr("labeled"), NOW).unwrap(),
+        Mapped::Ignored(_)
+    ));
+}
+
+#[test]
+fn trello_card_lifecycle() {
+    let action = |kind: &str| {
+        json!({ "action": { "id": format!("a-{kind}"), "type": kind, "date": "2026-11-30T10:00:00.000Z",
+        "idMemberCreator": "m0", "data": { "board": { "id": "b1" }, "card": { "id": "c9", "name": "Ship it" }, "text": "done?" } } })
+    };
+    for (kind, native) in [
+        ("createCard", "content.created"),
+        ("updateCard", "content.updated"),
+        ("deleteCard", "content.deleted"),
+        ("commentCard", "comment.created"),
+    ] {
+        let e = one(map(Source::Trello, &Delivery::default(), &action(kind), NOW).unwrap());
+        assert_eq!(
+            (e["type"].as_str(), e["id"].as_str()),
+            (Some(native), Some(format!("trello:a-{kind}").as_str()))
+        );
+        assert_eq!(e["object"]["container"], "trello:b1");
+        assert_eq!(
+            e["object"]["visibility"],
+            json!({ "members": ["trello-board:b1"] })
+        );
+    }
+}
+
+#[test]
 fn slack_message_challenge_and_other_events() {
     let p = json!({ "type": "event_callback", "event_id": "Ev1", "event": { "type": "message", "user": "U1",
         "text": "hi <@U2>", "ts": "1719209649.631399", "channel": "C1",
