@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod eval;
 mod import;
 
 use std::io::{IsTerminal, Write};
@@ -106,6 +107,11 @@ enum Command {
     Hooks {
         #[command(subcommand)]
         command: HooksCommand,
+    },
+    /// Quality evaluations on real data sets.
+    Eval {
+        #[command(subcommand)]
+        command: eval::EvalCommand,
     },
     /// Benchmarks measured on this machine.
     Bench {
@@ -324,6 +330,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             );
         }
+        Command::Eval { command } => eval::run(command)?,
         Command::Bench { command } => bench::run(command).await?,
     }
     Ok(())

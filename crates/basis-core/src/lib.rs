@@ -4,6 +4,7 @@
 //! Everything here is pure and synchronous. The store persists these types, the engine feeds the
 //! gate with subject state and counts its decisions, the server exposes them over HTTP.
 
+pub mod affinity;
 pub mod clock;
 pub mod event;
 pub mod fixtures;
