@@ -25,7 +25,8 @@ pub struct AffinityParams {
 }
 
 impl Default for AffinityParams {
-    /// Tuned on the Enron recipient-prediction protocol (`basis eval mentions`).
+    /// Tuned on the Enron recipient-prediction protocol (`basis eval mentions`): a 3-day
+    /// half-life gives MRR 0.674 there, the 27 days first planned 0.637 (7 days: 0.672).
     fn default() -> Self {
         AffinityParams {
             half_life_days: 3.0,
