@@ -577,6 +577,17 @@ fn jira_time(t: &str) -> String {
     t.to_owned()
 }
 
+/// A Confluence delivery's timestamp: as an id component, and as RFC 3339 (epoch milliseconds).
+fn confluence_when(p: &Value, received_at: &str) -> (String, String) {
+    let stamp = id_text(p, &["timestamp"]).unwrap_or_default();
+    let at = p
+        .get("timestamp")
+        .and_then(Value::as_i64)
+        .map(basis_time)
+        .unwrap_or_else(|| received_at.to_owned());
+    (stamp, at)
+}
+
 fn confluence(p: &Value, received_at: &str) -> Result<Mapped, MapError> {
     let hook = s(p, &["event"])
         .or_else(|| s(p, &["webhookEvent"]))
@@ -613,12 +624,7 @@ fn confluence(p: &Value, received_at: &str) -> Result<Mapped, MapError> {
         _ => return Ok(Mapped::Ignored(format!("confluence `{hook}`"))),
     };
     let id = id_text(thing, &["id"]).ok_or_else(|| missing(&format!("{kind_name}.id")))?;
-    let stamp = id_text(p, &["timestamp"]).unwrap_or_default();
-    let at = p
-        .get("timestamp")
-        .and_then(Value::as_i64)
-        .map(basis_time)
-        .unwrap_or_else(|| received_at.to_owned());
+    let (stamp, at) = confluence_when(p, received_at);
     // Server sends `userKey`; Cloud names the creator and last modifier.
     let actor = s(p, &["userAccountId"])
         .or_else(|| s(p, &["userKey"]))
@@ -678,12 +684,7 @@ fn confluence_space_members(p: &Value, hook: &str, received_at: &str) -> Result<
         .or_else(|| space.get("spacePermissions"))
         .or_else(|| p.get("permissions"))
         .and_then(Value::as_array);
-    let stamp = id_text(p, &["timestamp"]).unwrap_or_default();
-    let at = p
-        .get("timestamp")
-        .and_then(Value::as_i64)
-        .map(basis_time)
-        .unwrap_or_else(|| received_at.to_owned());
+    let (stamp, at) = confluence_when(p, received_at);
     let actor = s(p, &["userAccountId"])
         .or_else(|| s(p, &["userKey"]))
         .map(|u| person(Source::Confluence, u));

@@ -228,6 +228,24 @@ fn hold_row(row: &SqliteRow) -> Result<LegalHold> {
     })
 }
 
+/// Rewrites event bodies (and the actor column) inside a transaction.
+async fn apply_rewrites(
+    tx: &mut sqlx::SqliteConnection,
+    tenant: &str,
+    rewrites: &[EventRewrite],
+) -> Result<()> {
+    for r in rewrites {
+        sqlx::query("UPDATE events SET actor = ?, body = ? WHERE tenant = ? AND seq = ?")
+            .bind(r.actor.as_deref())
+            .bind(&r.body)
+            .bind(tenant)
+            .bind(r.seq)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Builds `INSERT ... VALUES (?,?,..),(..)` for `rows` rows of `cols` columns.
 fn multi_row_insert(head: &str, cols: usize, rows: usize, tail: &str) -> String {
     let tuple = format!("({})", vec!["?"; cols].join(","));
@@ -891,15 +909,7 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        for r in rewrites {
-            sqlx::query("UPDATE events SET actor = ?, body = ? WHERE tenant = ? AND seq = ?")
-                .bind(r.actor.as_deref())
-                .bind(&r.body)
-                .bind(tenant)
-                .bind(r.seq)
-                .execute(&mut *tx)
-                .await?;
-        }
+        apply_rewrites(&mut tx, tenant, rewrites).await?;
         if let Some(hash) = suppression {
             sqlx::query("INSERT INTO suppressions (tenant, email_hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
                 .bind(tenant)
@@ -914,15 +924,7 @@ impl Store for SqliteStore {
 
     async fn rewrite_events(&self, tenant: &str, rewrites: &[EventRewrite]) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        for r in rewrites {
-            sqlx::query("UPDATE events SET actor = ?, body = ? WHERE tenant = ? AND seq = ?")
-                .bind(r.actor.as_deref())
-                .bind(&r.body)
-                .bind(tenant)
-                .bind(r.seq)
-                .execute(&mut *tx)
-                .await?;
-        }
+        apply_rewrites(&mut tx, tenant, rewrites).await?;
         tx.commit().await?;
         Ok(())
     }
