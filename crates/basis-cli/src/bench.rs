@@ -55,7 +55,7 @@ type Request = (String, Vec<(&'static str, String)>, String);
 
 const HOOK_SECRET: &str = "bench-secret-0123456789";
 
-/// Starts a server on a fresh data directory with a service key and a GitHub secret for `bench`.
+/// Starts a server on a fresh data directory with a key and a GitHub secret for workspace `bench`.
 async fn bench_server() -> anyhow::Result<(
     SocketAddr,
     String,
@@ -313,23 +313,7 @@ async fn store_append(rows: &[Row], batch: usize) -> anyhow::Result<Duration> {
 }
 
 async fn basis_ingest(rows: &[Row], batch: usize, clients: usize) -> anyhow::Result<Duration> {
-    let dir = tempfile::tempdir()?;
-    let config = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        ..ServerConfig::default()
-    };
-    let app = Application::build(config).await?;
-    let key = app
-        .engine()
-        .create_key("bench", Role::Service, "bench")
-        .await?;
-    let addr = app.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
-    let bodies: Vec<String> = rows
+    let requests: Vec<Request> = rows
         .chunks(batch)
         .map(|chunk| {
             let mut body = String::with_capacity(chunk.len() * 320);
@@ -341,43 +325,15 @@ async fn basis_ingest(rows: &[Row], batch: usize, clients: usize) -> anyhow::Res
                 body.push_str(&r.body);
             }
             body.push(']');
-            body
+            (
+                "/v1/events".to_owned(),
+                vec![("content-type", "application/json".to_owned())],
+                body,
+            )
         })
         .collect();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients)
-        .build()?;
-    let url = format!("http://{addr}/v1/events");
-    let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    let per_client = bodies.len().div_ceil(clients.max(1));
-    for part in bodies.chunks(per_client.max(1)) {
-        let part = part.to_vec();
-        let (client, url, key) = (client.clone(), url.clone(), key.clone());
-        tasks.spawn(async move {
-            for body in part {
-                let response = client
-                    .post(&url)
-                    .bearer_auth(&key)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await?;
-                if !response.status().is_success() {
-                    bail!(
-                        "ingest answered {}: {}",
-                        response.status(),
-                        response.text().await.unwrap_or_default()
-                    );
-                }
-            }
-            Ok::<(), anyhow::Error>(())
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
-        done.context("client task")??;
-    }
-    let took = started.elapsed();
+    let (addr, key, stop, server, _dir) = bench_server().await?;
+    let took = send_all(addr, &key, requests, clients).await?;
     let _ = stop.send(());
     server.await.context("server task")??;
     Ok(took)

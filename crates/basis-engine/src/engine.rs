@@ -45,6 +45,32 @@ impl Default for EngineConfig {
     }
 }
 
+/// Bounds of the read-through caches (cleared whole when full; entries reload on demand).
+const MAX_CACHED_KEYS: usize = 10_000;
+
+/// A value from a read-through cache.
+pub(crate) fn cached<K: std::hash::Hash + Eq, V: Clone>(
+    cache: &RwLock<HashMap<K, V>>,
+    key: &K,
+) -> Option<V> {
+    cache.read().ok().and_then(|c| c.get(key).cloned())
+}
+
+/// Stores a value in a read-through cache, clearing it first when it holds `max` entries.
+pub(crate) fn remember<K: std::hash::Hash + Eq, V>(
+    cache: &RwLock<HashMap<K, V>>,
+    key: K,
+    value: V,
+    max: usize,
+) {
+    if let Ok(mut c) = cache.write() {
+        if c.len() >= max {
+            c.clear();
+        }
+        c.insert(key, value);
+    }
+}
+
 /// Most events one group commit writes.
 const MAX_EVENTS_PER_COMMIT: usize = 20_000;
 
@@ -292,18 +318,12 @@ impl Engine {
     /// When the store fails.
     pub async fn authenticate(&self, key: &str) -> Result<Option<ApiKeyRecord>, EngineError> {
         let hash = keys::hash(key);
-        if let Some(found) = self
-            .inner
-            .keys
-            .read()
-            .ok()
-            .and_then(|k| k.get(&hash).cloned())
-        {
+        if let Some(found) = cached(&self.inner.keys, &hash) {
             return Ok(Some(found));
         }
         let found = self.store().api_key(&hash).await?;
-        if let (Some(record), Ok(mut cache)) = (&found, self.inner.keys.write()) {
-            cache.insert(hash, record.clone());
+        if let Some(record) = &found {
+            remember(&self.inner.keys, hash, record.clone(), MAX_CACHED_KEYS);
         }
         Ok(found)
     }
@@ -741,13 +761,7 @@ impl Engine {
         detail: Option<String>,
     ) -> Result<PrivacyRecordView, EngineError> {
         self.person(actor.tenant, person).await?;
-        let p = self.purpose(purpose)?;
-        if !p.consentable() {
-            return Err(EngineError::RightNotOffered {
-                purpose: purpose.to_owned(),
-                right: "consent",
-            });
-        }
+        let p = self.offering(purpose, PrivacyKind::Consent, detail.as_deref())?;
         let version = notice_version.unwrap_or(p.notice_version);
         let record = NewPrivacyRecord {
             kind: PrivacyKind::Consent,
@@ -927,26 +941,7 @@ impl Engine {
         action: &str,
     ) -> Result<PrivacyRecordView, EngineError> {
         self.person(actor.tenant, person).await?;
-        let p = self.purpose(purpose)?;
-        let offered = match kind {
-            PrivacyKind::Objection => p.objectable(),
-            PrivacyKind::OptOut => p.opt_out,
-            PrivacyKind::Consent => p.consentable(),
-        };
-        if !offered {
-            let right = match kind {
-                PrivacyKind::Objection => "objection (it does not rest on legitimate interest)",
-                PrivacyKind::OptOut => "an opt-out",
-                PrivacyKind::Consent => "consent",
-            };
-            return Err(EngineError::RightNotOffered {
-                purpose: purpose.to_owned(),
-                right,
-            });
-        }
-        if detail.as_ref().is_some_and(|d| d.len() > 4_096) {
-            return Err(EngineError::invalid("reason", "longer than 4096 bytes"));
-        }
+        let p = self.offering(purpose, kind, detail.as_deref())?;
         let record = NewPrivacyRecord {
             kind,
             purpose: purpose.to_owned(),
@@ -970,6 +965,39 @@ impl Engine {
             .await?;
         }
         self.record_view(actor.tenant, person, write.id).await
+    }
+
+    /// The purpose, if it offers the right `kind` opens, with the person's free text in bounds.
+    fn offering(
+        &self,
+        purpose: &str,
+        kind: PrivacyKind,
+        detail: Option<&str>,
+    ) -> Result<&Purpose, EngineError> {
+        let p = self.purpose(purpose)?;
+        let (offered, right) = match kind {
+            PrivacyKind::Objection => (
+                p.objectable(),
+                "objection (it does not rest on legitimate interest)",
+            ),
+            PrivacyKind::OptOut => (p.opt_out, "an opt-out"),
+            PrivacyKind::Consent => (p.consentable(), "consent"),
+        };
+        if !offered {
+            return Err(EngineError::RightNotOffered {
+                purpose: purpose.to_owned(),
+                right,
+            });
+        }
+        if detail.is_some_and(|d| d.len() > 4_096) {
+            let field = if kind == PrivacyKind::Consent {
+                "detail"
+            } else {
+                "reason"
+            };
+            return Err(EngineError::invalid(field, "longer than 4096 bytes"));
+        }
+        Ok(p)
     }
 
     async fn close(

@@ -3,13 +3,12 @@
 //! others stay as they are — stub subjects with no account, so contract- and consent-based uses
 //! are denied for them by the gate.
 
-use std::collections::HashMap;
-
-use basis_core::event::validate_event_text;
 use basis_core::person::SOURCES;
-use basis_store::{AppendOutcome, HookSettings, NewEvent};
+use basis_store::{AppendOutcome, HookSettings};
 use serde_json::{Value, json};
 
+use crate::engine::{cached, remember};
+use crate::ingest::{BatchError, parse_batch};
 use crate::{Actor, Engine, EngineError};
 
 impl Engine {
@@ -57,22 +56,11 @@ impl Engine {
         source: &str,
     ) -> Result<Option<HookSettings>, EngineError> {
         let key = (tenant.to_owned(), source.to_owned());
-        if let Some(found) = self
-            .inner
-            .hook_cache
-            .read()
-            .ok()
-            .and_then(|c| c.get(&key).cloned())
-        {
+        if let Some(found) = cached(&self.inner.hook_cache, &key) {
             return Ok(found);
         }
         let found = self.store().hook(tenant, source).await?;
-        if let Ok(mut cache) = self.inner.hook_cache.write() {
-            if cache.len() > 10_000 {
-                cache.clear();
-            }
-            cache.insert(key, found.clone());
-        }
+        remember(&self.inner.hook_cache, key, found.clone(), 10_000);
         Ok(found)
     }
 
@@ -91,25 +79,14 @@ impl Engine {
         external: &str,
     ) -> Result<Option<String>, EngineError> {
         let key = (tenant.to_owned(), reference.to_owned());
-        if let Some(found) = self
-            .inner
-            .identity_cache
-            .read()
-            .ok()
-            .and_then(|c| c.get(&key).cloned())
-        {
+        if let Some(found) = cached(&self.inner.identity_cache, &key) {
             return Ok(found);
         }
         let found = self
             .store()
             .person_by_identity(tenant, source, external)
             .await?;
-        if let Ok(mut cache) = self.inner.identity_cache.write() {
-            if cache.len() > 200_000 {
-                cache.clear();
-            }
-            cache.insert(key, found.clone());
-        }
+        remember(&self.inner.identity_cache, key, found.clone(), 200_000);
         Ok(found)
     }
 
@@ -123,45 +100,29 @@ impl Engine {
         tenant: &str,
         mut events: Vec<Value>,
     ) -> Result<AppendOutcome, EngineError> {
-        let mut known: HashMap<String, Option<String>> = HashMap::new();
         for event in &mut events {
             for key in ["actor", "assignee", "member"] {
                 if let Some(v) = event.get_mut(key) {
-                    self.resolve(tenant, v, &mut known).await?;
+                    self.resolve(tenant, v).await?;
                 }
             }
             if let Some(Value::Array(people)) = event.get_mut("mentions") {
                 for v in people {
-                    self.resolve(tenant, v, &mut known).await?;
+                    self.resolve(tenant, v).await?;
                 }
             }
         }
-        let mut batch = Vec::with_capacity(events.len());
-        let mut errors = Vec::new();
-        for (index, event) in events.iter().enumerate() {
-            let body = event.to_string();
-            if let Some(head) = validate_event_text(index, &body, &mut errors) {
-                batch.push(NewEvent {
-                    id: head.id,
-                    kind: head.kind,
-                    at: head.at,
-                    actor: head.actor,
-                    body,
-                });
-            }
-        }
-        if !errors.is_empty() {
-            return Err(EngineError::Invalid(errors));
-        }
+        // The same validation as any other batch.
+        let text = serde_json::to_string(&events)
+            .map_err(|e| EngineError::invalid("event", e.to_string()))?;
+        let batch = parse_batch(&text, false).map_err(|e| match e {
+            BatchError::Invalid(errors) => EngineError::Invalid(errors),
+            other => EngineError::invalid("event", other.to_string()),
+        })?;
         self.ingest(tenant, batch).await
     }
 
-    async fn resolve(
-        &self,
-        tenant: &str,
-        v: &mut Value,
-        known: &mut HashMap<String, Option<String>>,
-    ) -> Result<(), EngineError> {
+    async fn resolve(&self, tenant: &str, v: &mut Value) -> Result<(), EngineError> {
         let Some(reference) = v.as_str() else {
             return Ok(());
         };
@@ -171,16 +132,9 @@ impl Engine {
         if !SOURCES.contains(&source) {
             return Ok(());
         }
-        let person = match known.get(reference) {
-            Some(p) => p.clone(),
-            None => {
-                let p = self
-                    .person_for_identity(tenant, reference, source, external)
-                    .await?;
-                known.insert(reference.to_owned(), p.clone());
-                p
-            }
-        };
+        let person = self
+            .person_for_identity(tenant, reference, source, external)
+            .await?;
         if let Some(p) = person {
             *v = Value::String(p);
         }

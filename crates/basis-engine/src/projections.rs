@@ -149,22 +149,10 @@ impl ActivityState {
 
     /// What a snapshot must write, and the cursor it corresponds to.
     fn snapshot(&mut self) -> (i64, Vec<ActivityCount>) {
-        let rows = self
-            .dirty
-            .drain()
-            .flat_map(|(tenant, person)| {
-                self.counts
-                    .get(&(tenant.clone(), person.clone()))
-                    .into_iter()
-                    .flatten()
-                    .map(move |(kind, (count, last_at))| ActivityCount {
-                        tenant: tenant.clone(),
-                        person: person.clone(),
-                        kind: kind.clone(),
-                        count: *count,
-                        last_at: *last_at,
-                    })
-            })
+        let dirty: Vec<PersonKey> = self.dirty.drain().collect();
+        let rows = dirty
+            .iter()
+            .flat_map(|(tenant, person)| self.of(tenant, person))
             .collect();
         (self.applied, rows)
     }

@@ -92,7 +92,7 @@ impl TestApp {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        Reply::from(req.send().await.unwrap()).await
+        Reply::from_response(req.send().await.unwrap()).await
     }
 
     pub async fn raw(
@@ -108,7 +108,7 @@ impl TestApp {
             .bearer_auth(key)
             .header("content-type", content_type)
             .body(body);
-        Reply::from(req.send().await.unwrap()).await
+        Reply::from_response(req.send().await.unwrap()).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -156,10 +156,6 @@ impl TestApp {
 
 impl Reply {
     pub async fn from_response(r: reqwest::Response) -> Reply {
-        Reply::from(r).await
-    }
-
-    async fn from(r: reqwest::Response) -> Reply {
         let status = r.status();
         let content_type = r
             .headers()
