@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use basis_core::Timestamp;
-use basis_core::affinity::{AffinityGraph, AffinityParams};
+use basis_core::affinity::{AffinityGraph, AffinityParams, Interaction};
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -210,7 +210,7 @@ pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 3]> {
         |m| {
             let mut g = graph.borrow_mut();
             for r in &m.recipients {
-                g.record(m.sender, *r, m.at, 1.0);
+                g.record(m.sender, *r, m.at, Interaction::Message);
             }
         },
     );

@@ -2,12 +2,12 @@
 //! decayed exponentially with time — the ranking maths behind @mention suggestions and
 //! connections. Pure: callers decide which interactions the gate lets them use.
 //!
-//! An edge `a → b` keeps a decayed sum of interaction weights (updated lazily: the value is
-//! stored with the time it was last brought up to date) and the time of the last contact in
-//! either direction. The score adds a short "burst" term for very recent contact: people keep
-//! writing to whom they just wrote to or heard from.
-
-use std::collections::HashMap;
+//! Each person keeps a sorted list of [`Tie`]s, one per person they interacted with either way.
+//! A tie holds two decayed sums — what the person did towards the other (`out`) and what the
+//! other did towards them (`inb`) — brought up to date lazily (stored with the time they were
+//! last updated), the time of their last contact, and counters for explanations. The score adds
+//! a short "burst" term for very recent contact: people keep writing to whom they just wrote to
+//! or heard from.
 
 use crate::Timestamp;
 
@@ -37,68 +37,203 @@ impl Default for AffinityParams {
     }
 }
 
+/// Kinds of interaction, each with its own weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Interaction {
+    /// `a` @mentioned `b`.
+    Mention,
+    /// `a` wrote to `b` directly (a direct message, an e-mail).
+    Message,
+    /// `a` commented on content `b` wrote.
+    Comment,
+    /// `a` assigned a task to `b`.
+    Assignment,
+    /// `a` edited content `b` also wrote.
+    CoEdit,
+    /// `a` added `b` to a space, board, project or channel.
+    Membership,
+}
+
+impl Interaction {
+    /// Default weight relative to a mention.
+    pub fn weight(self) -> f64 {
+        match self {
+            Interaction::Mention | Interaction::Message => 1.0,
+            Interaction::Assignment => 0.8,
+            Interaction::Comment => 0.7,
+            Interaction::CoEdit => 0.5,
+            Interaction::Membership => 0.3,
+        }
+    }
+}
+
+/// Seconds since the epoch, as ties store them (ranking needs no finer grain).
+fn secs(at: Timestamp) -> u32 {
+    u32::try_from(at.0.div_euclid(1_000).max(0)).unwrap_or(u32::MAX)
+}
+
+/// One person's tie to another.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Edge {
-    value: f64,
-    updated: Timestamp,
-    last_contact: Timestamp,
+pub struct Tie {
+    /// The other person.
+    pub to: u32,
+    out: f32,
+    inb: f32,
+    updated: u32,
+    last: u32,
+    /// Mentions from this person to the other.
+    pub mentions_out: u16,
+    /// Mentions from the other person to this one.
+    pub mentions_in: u16,
+    /// Interactions either way.
+    pub interactions: u32,
+}
+
+impl Tie {
+    /// Last contact either way.
+    pub fn last_contact(&self) -> Timestamp {
+        Timestamp(i64::from(self.last) * 1_000)
+    }
 }
 
 /// Directed affinities between people identified by dense indices.
 #[derive(Debug, Clone, Default)]
 pub struct AffinityGraph {
     params: AffinityParams,
-    lambda_per_ms: f64,
-    edges: HashMap<(u32, u32), Edge>,
+    lambda_per_s: f64,
+    ties: Vec<Vec<Tie>>,
+    len: usize,
 }
 
 impl AffinityGraph {
     /// An empty graph.
     pub fn new(params: AffinityParams) -> Self {
-        let half_life_ms = params.half_life_days * 86_400_000.0;
+        let half_life_s = params.half_life_days * 86_400.0;
         AffinityGraph {
             params,
-            lambda_per_ms: std::f64::consts::LN_2 / half_life_ms.max(1.0),
-            edges: HashMap::new(),
+            lambda_per_s: std::f64::consts::LN_2 / half_life_s.max(1.0),
+            ties: Vec::new(),
+            len: 0,
         }
     }
 
-    fn decay(&self, value: f64, from: Timestamp, to: Timestamp) -> f64 {
-        let dt = (to.0 - from.0).max(0) as f64;
-        value * (-self.lambda_per_ms * dt).exp()
+    /// The parameters.
+    pub fn params(&self) -> &AffinityParams {
+        &self.params
     }
 
-    fn add(&mut self, from: u32, to: u32, at: Timestamp, weight: f64) {
-        let lambda = self.lambda_per_ms;
-        let edge = self.edges.entry((from, to)).or_insert(Edge {
-            value: 0.0,
-            updated: at,
-            last_contact: at,
-        });
-        let dt = (at.0 - edge.updated.0).max(0) as f64;
-        edge.value = edge.value * (-lambda * dt).exp() + weight;
-        edge.updated = edge.updated.max(at);
-        edge.last_contact = edge.last_contact.max(at);
+    fn factor(&self, from: u32, to: u32) -> f64 {
+        let dt = f64::from(to.saturating_sub(from));
+        (-self.lambda_per_s * dt).exp()
     }
 
-    /// `from` interacted with `to` at `at` with weight `weight` (a mention, a comment, a message).
-    pub fn record(&mut self, from: u32, to: u32, at: Timestamp, weight: f64) {
+    fn tie_mut(&mut self, a: u32, b: u32, at: u32) -> &mut Tie {
+        let a = a as usize;
+        if self.ties.len() <= a {
+            self.ties.resize_with(a + 1, Vec::new);
+        }
+        let list = &mut self.ties[a];
+        let i = match list.binary_search_by_key(&b, |t| t.to) {
+            Ok(i) => i,
+            Err(i) => {
+                list.insert(
+                    i,
+                    Tie {
+                        to: b,
+                        out: 0.0,
+                        inb: 0.0,
+                        updated: at,
+                        last: at,
+                        mentions_out: 0,
+                        mentions_in: 0,
+                        interactions: 0,
+                    },
+                );
+                self.len += 1;
+                i
+            }
+        };
+        &mut self.ties[a][i]
+    }
+
+    /// Adds `weight` at time `at` to one side of `a`'s tie to `b`.
+    fn add(&mut self, a: u32, b: u32, at: u32, weight: f64, outbound: bool, mention: bool) {
+        let lambda = self.lambda_per_s;
+        let tie = self.tie_mut(a, b, at);
+        // Bring the sums to the later of the two times; an out-of-order interaction enters
+        // already decayed to the tie's time.
+        let (keep, add) = if at >= tie.updated {
+            let f = (-lambda * f64::from(at - tie.updated)).exp();
+            tie.updated = at;
+            (f, weight)
+        } else {
+            (1.0, weight * (-lambda * f64::from(tie.updated - at)).exp())
+        };
+        tie.out = (f64::from(tie.out) * keep) as f32;
+        tie.inb = (f64::from(tie.inb) * keep) as f32;
+        if outbound {
+            tie.out += add as f32;
+            if mention {
+                tie.mentions_out = tie.mentions_out.saturating_add(1);
+            }
+        } else {
+            tie.inb += add as f32;
+            if mention {
+                tie.mentions_in = tie.mentions_in.saturating_add(1);
+            }
+        }
+        tie.interactions = tie.interactions.saturating_add(1);
+        tie.last = tie.last.max(at);
+    }
+
+    /// `from` interacted with `to` at `at`, with the default weight of `kind`.
+    pub fn record(&mut self, from: u32, to: u32, at: Timestamp, kind: Interaction) {
+        self.record_weighted(from, to, at, kind.weight(), kind == Interaction::Mention);
+    }
+
+    /// `from` interacted with `to` at `at` with weight `weight`.
+    pub fn record_weighted(
+        &mut self,
+        from: u32,
+        to: u32,
+        at: Timestamp,
+        weight: f64,
+        mention: bool,
+    ) {
         if from == to {
             return;
         }
-        self.add(from, to, at, weight);
-        let inbound = weight * self.params.inbound_weight;
-        self.add(to, from, at, inbound);
+        let at = secs(at);
+        self.add(from, to, at, weight, true, mention);
+        self.add(to, from, at, weight, false, mention);
     }
 
-    /// `a`'s affinity to `b` at `now`.
-    pub fn score(&self, a: u32, b: u32, now: Timestamp) -> f64 {
-        let Some(edge) = self.edges.get(&(a, b)) else {
-            return 0.0;
-        };
-        let decayed = self.decay(edge.value, edge.updated, now);
-        let since = (now.0 - edge.last_contact.0).max(0) as f64 / 1_000.0;
+    /// `a`'s tie to `b`, if any.
+    pub fn tie(&self, a: u32, b: u32) -> Option<&Tie> {
+        let list = self.ties.get(a as usize)?;
+        list.binary_search_by_key(&b, |t| t.to)
+            .ok()
+            .map(|i| &list[i])
+    }
+
+    /// Everyone `a` has a tie to.
+    pub fn ties(&self, a: u32) -> &[Tie] {
+        self.ties.get(a as usize).map_or(&[], Vec::as_slice)
+    }
+
+    /// The score of a tie at `now`: decayed sums (received interactions weighted down) plus
+    /// the burst term.
+    pub fn tie_score(&self, tie: &Tie, now: Timestamp) -> f64 {
+        let now = secs(now);
+        let decayed = (f64::from(tie.out) + self.params.inbound_weight * f64::from(tie.inb))
+            * self.factor(tie.updated, now);
+        let since = f64::from(now.saturating_sub(tie.last));
         decayed + self.params.burst_weight * (-since / self.params.burst_seconds).exp()
+    }
+
+    /// `a`'s affinity to `b` at `now` (0 without a tie).
+    pub fn score(&self, a: u32, b: u32, now: Timestamp) -> f64 {
+        self.tie(a, b).map_or(0.0, |t| self.tie_score(t, now))
     }
 
     /// Candidates ordered by `a`'s affinity at `now`, highest first (ties by index).
@@ -112,14 +247,85 @@ impl AffinityGraph {
         scored
     }
 
-    /// Edges held.
-    pub fn len(&self) -> usize {
-        self.edges.len()
+    /// Forgets every tie of `a`, both ways (erasure).
+    pub fn remove(&mut self, a: u32) {
+        let Some(list) = self.ties.get_mut(a as usize).map(std::mem::take) else {
+            return;
+        };
+        self.len -= list.len();
+        for tie in list {
+            if let Some(other) = self.ties.get_mut(tie.to as usize)
+                && let Ok(i) = other.binary_search_by_key(&a, |t| t.to)
+            {
+                other.remove(i);
+                self.len -= 1;
+            }
+        }
     }
 
-    /// Whether no edge is held.
+    /// Moves `from`'s ties onto `to` (a stub identity claimed by a person), summing where both
+    /// had a tie to the same person.
+    pub fn merge(&mut self, from: u32, to: u32) {
+        if from == to {
+            return;
+        }
+        let moved = self.ties.get(from as usize).cloned().unwrap_or_default();
+        self.remove(from);
+        for tie in moved {
+            if tie.to == to {
+                continue;
+            }
+            for (a, b, outbound) in [(to, tie.to, true), (tie.to, to, false)] {
+                let (w_this, w_other) = if outbound {
+                    (tie.out, tie.inb)
+                } else {
+                    (tie.inb, tie.out)
+                };
+                let (m_this, m_other) = if outbound {
+                    (tie.mentions_out, tie.mentions_in)
+                } else {
+                    (tie.mentions_in, tie.mentions_out)
+                };
+                let lambda = self.lambda_per_s;
+                let target = self.tie_mut(a, b, tie.updated);
+                let (keep, bring) = if tie.updated >= target.updated {
+                    let f = (-lambda * f64::from(tie.updated - target.updated)).exp();
+                    target.updated = tie.updated;
+                    (f, 1.0)
+                } else {
+                    (
+                        1.0,
+                        (-lambda * f64::from(target.updated - tie.updated)).exp(),
+                    )
+                };
+                target.out = (f64::from(target.out) * keep + f64::from(w_this) * bring) as f32;
+                target.inb = (f64::from(target.inb) * keep + f64::from(w_other) * bring) as f32;
+                target.mentions_out = target.mentions_out.saturating_add(m_this);
+                target.mentions_in = target.mentions_in.saturating_add(m_other);
+                target.interactions = target.interactions.saturating_add(tie.interactions);
+                target.last = target.last.max(tie.last);
+            }
+        }
+    }
+
+    /// Ties held (each pair that interacted holds two, one per side).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no tie is held.
     pub fn is_empty(&self) -> bool {
-        self.edges.is_empty()
+        self.len == 0
+    }
+
+    /// Bytes of memory the ties take (allocated capacity).
+    pub fn heap_bytes(&self) -> usize {
+        self.ties.capacity() * std::mem::size_of::<Vec<Tie>>()
+            + self
+                .ties
+                .iter()
+                .map(|l| l.capacity() * std::mem::size_of::<Tie>())
+                .sum::<usize>()
     }
 }
 
@@ -139,28 +345,53 @@ mod tests {
     #[test]
     fn weight_halves_every_half_life() {
         let mut g = graph();
-        g.record(1, 2, Timestamp(0), 1.0);
-        assert!((g.score(1, 2, Timestamp(0)) - 1.0).abs() < 1e-9);
-        assert!((g.score(1, 2, Timestamp(3 * DAY)) - 0.5).abs() < 1e-9);
-        assert!((g.score(1, 2, Timestamp(6 * DAY)) - 0.25).abs() < 1e-9);
+        g.record(1, 2, Timestamp(0), Interaction::Mention);
+        assert!((g.score(1, 2, Timestamp(0)) - 1.0).abs() < 1e-6);
+        assert!((g.score(1, 2, Timestamp(3 * DAY)) - 0.5).abs() < 1e-6);
+        assert!((g.score(1, 2, Timestamp(6 * DAY)) - 0.25).abs() < 1e-6);
+    }
+
+    #[test]
+    fn out_of_order_interactions_enter_decayed() {
+        let mut g = graph();
+        g.record(1, 2, Timestamp(3 * DAY), Interaction::Mention);
+        g.record(1, 2, Timestamp(0), Interaction::Mention);
+        assert!((g.score(1, 2, Timestamp(3 * DAY)) - 1.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn types_weigh_differently() {
+        let mut g = graph();
+        g.record(1, 2, Timestamp(0), Interaction::Mention);
+        g.record(1, 3, Timestamp(0), Interaction::Comment);
+        g.record(1, 4, Timestamp(0), Interaction::Membership);
+        let ranked: Vec<u32> = g
+            .rank(1, &[4, 3, 2], Timestamp(0))
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(ranked, vec![2, 3, 4]);
+        assert!((g.score(1, 3, Timestamp(0)) - 0.7).abs() < 1e-6);
     }
 
     #[test]
     fn inbound_counts_less_and_self_loops_not_at_all() {
         let mut g = graph();
-        g.record(1, 2, Timestamp(0), 1.0);
-        g.record(3, 3, Timestamp(0), 1.0);
-        assert!((g.score(2, 1, Timestamp(0)) - 0.3).abs() < 1e-9);
+        g.record(1, 2, Timestamp(0), Interaction::Mention);
+        g.record(3, 3, Timestamp(0), Interaction::Mention);
+        assert!((g.score(2, 1, Timestamp(0)) - 0.3).abs() < 1e-6);
         assert_eq!(g.len(), 2);
+        let tie = g.tie(2, 1).unwrap();
+        assert_eq!((tie.mentions_out, tie.mentions_in), (0, 1));
     }
 
     #[test]
     fn recent_beats_frequent_long_ago_and_bursts_lead() {
         let mut g = AffinityGraph::new(AffinityParams::default());
         for d in 0..10 {
-            g.record(1, 2, Timestamp(d * 3_600_000), 1.0);
+            g.record(1, 2, Timestamp(d * 3_600_000), Interaction::Mention);
         }
-        g.record(1, 3, Timestamp(20 * DAY), 1.0);
+        g.record(1, 3, Timestamp(20 * DAY), Interaction::Mention);
         let now = Timestamp(20 * DAY + 60_000);
         let ranked: Vec<u32> = g
             .rank(1, &[2, 3, 4], now)
@@ -168,5 +399,23 @@ mod tests {
             .map(|(c, _)| c)
             .collect();
         assert_eq!(ranked, vec![3, 2, 4]);
+    }
+
+    #[test]
+    fn remove_forgets_both_sides_and_merge_sums() {
+        let mut g = graph();
+        g.record(1, 2, Timestamp(0), Interaction::Mention);
+        g.record(1, 3, Timestamp(0), Interaction::Mention);
+        g.record(4, 2, Timestamp(0), Interaction::Mention);
+        // 4 is a stub of 1: merged, 1's tie to 2 holds both mentions.
+        g.merge(4, 1);
+        assert!((g.score(1, 2, Timestamp(0)) - 2.0).abs() < 1e-6);
+        assert!((g.score(2, 1, Timestamp(0)) - 0.6).abs() < 1e-6);
+        assert_eq!(g.ties(4).len(), 0);
+        assert_eq!(g.tie(1, 2).unwrap().mentions_out, 2);
+        g.remove(1);
+        assert_eq!(g.score(2, 1, Timestamp(0)), 0.0);
+        assert!(g.ties(3).is_empty());
+        assert_eq!(g.len(), 0);
     }
 }

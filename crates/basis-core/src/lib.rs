@@ -4,6 +4,7 @@
 //! Everything here is pure and synchronous. The store persists these types, the engine feeds the
 //! gate with subject state and counts its decisions, the server exposes them over HTTP.
 
+pub mod affiliation;
 pub mod affinity;
 pub mod clock;
 pub mod event;
@@ -14,6 +15,7 @@ pub mod notice;
 pub mod person;
 pub mod policy;
 pub mod subject;
+pub mod text;
 pub mod timestamp;
 
 pub use gate::{Decision, Evidence, Reason, decide};

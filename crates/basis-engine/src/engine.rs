@@ -17,9 +17,10 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex, Notify, oneshot, watch};
 
 use crate::error::EngineError;
+use crate::graph::GraphState;
 use crate::keys;
 use crate::ledger::Ledger;
-use crate::projections::{Activity, ActivityState, ProjectionWorker};
+use crate::projections::{Activity, ActivityState, GraphWorker, ProjectionWorker};
 use crate::subjects::SubjectCache;
 use crate::views::{
     ActivityView, AuditView, DecisionView, ExportBundle, HoldView, PrivacyRecordView, PrivacyView,
@@ -94,6 +95,8 @@ pub(crate) struct Inner {
     queue: std::sync::Mutex<Vec<IngestJob>>,
     writer: Mutex<()>,
     activity: std::sync::Mutex<ActivityState>,
+    pub(crate) graph: RwLock<GraphState>,
+    pub(crate) graph_watermark: Arc<watch::Sender<i64>>,
     pub(crate) last_snapshot: std::sync::Mutex<std::time::Instant>,
     token_key: Vec<u8>,
     /// Webhook settings per (tenant, source); cleared when one is set.
@@ -146,6 +149,8 @@ impl Engine {
             .into_bytes();
         let cursor = activity.applied();
         let (watermark, _) = watch::channel(cursor);
+        let (graph_watermark, _) = watch::channel(0);
+        let graph = load_directory(store.as_ref()).await?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 store,
@@ -160,6 +165,8 @@ impl Engine {
                 queue: std::sync::Mutex::new(Vec::new()),
                 writer: Mutex::new(()),
                 activity: std::sync::Mutex::new(activity),
+                graph: RwLock::new(graph),
+                graph_watermark: Arc::new(graph_watermark),
                 last_snapshot: std::sync::Mutex::new(std::time::Instant::now()),
                 token_key,
                 hook_cache: RwLock::new(HashMap::new()),
@@ -203,6 +210,31 @@ impl Engine {
             .collect()
     }
 
+    /// Runs `f` on the interaction graph for reading (short, never across an await).
+    pub fn read_graph<R>(&self, f: impl FnOnce(&GraphState) -> R) -> R {
+        let guard = self
+            .inner
+            .graph
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&guard)
+    }
+
+    /// Runs `f` on the interaction graph for writing (short, never across an await).
+    pub(crate) fn write_graph<R>(&self, f: impl FnOnce(&mut GraphState) -> R) -> R {
+        let mut guard = self
+            .inner
+            .graph
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
+    }
+
+    /// A step-by-step worker for the interaction graph (tests drive it by hand).
+    pub fn graph_worker(&self) -> GraphWorker {
+        GraphWorker::new(self.clone(), self.inner.graph_watermark.clone())
+    }
+
     /// The buffered ledger.
     pub fn ledger(&self) -> &Ledger {
         &self.inner.ledger
@@ -223,6 +255,10 @@ impl Engine {
             self.projection_worker(),
             shutdown.clone(),
         ));
+        let graph = tokio::spawn(crate::projections::run_graph(
+            self.graph_worker(),
+            shutdown.clone(),
+        ));
         let engine = self.clone();
         let mut stop = shutdown;
         let flusher = tokio::spawn(async move {
@@ -240,7 +276,7 @@ impl Engine {
                 }
             }
         });
-        vec![worker, flusher]
+        vec![worker, graph, flusher]
     }
 
     /// Writes buffered ledger counts.
@@ -251,9 +287,14 @@ impl Engine {
         Ok(self.inner.ledger.flush(self.store()).await?)
     }
 
-    /// The projections' position in the log.
-    pub fn watermark(&self) -> i64 {
+    /// The activity projection's position in the log (restored from its snapshot at start).
+    pub fn activity_watermark(&self) -> i64 {
         *self.inner.watermark.borrow()
+    }
+
+    /// The projections' position in the log (the one furthest behind).
+    pub fn watermark(&self) -> i64 {
+        (*self.inner.watermark.borrow()).min(*self.inner.graph_watermark.borrow())
     }
 
     /// Waits (bounded by the configured maximum) until the views have applied `min_seq`.
@@ -264,14 +305,15 @@ impl Engine {
         let Some(wanted) = min_seq.filter(|s| *s > 0) else {
             return Ok(());
         };
-        let mut rx = self.inner.watermark.subscribe();
-        let reached = tokio::time::timeout(
-            self.inner.config.max_wait,
-            rx.wait_for(|seq| *seq >= wanted),
-        )
+        let mut activity = self.inner.watermark.subscribe();
+        let mut graph = self.inner.graph_watermark.subscribe();
+        let reached = tokio::time::timeout(self.inner.config.max_wait, async {
+            activity.wait_for(|seq| *seq >= wanted).await?;
+            graph.wait_for(|seq| *seq >= wanted).await.map(|_| ())
+        })
         .await;
         match reached {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(())) => Ok(()),
             _ => Err(EngineError::NotCaughtUp {
                 wanted,
                 reached: self.watermark(),
@@ -494,6 +536,7 @@ impl Engine {
             .await??;
         self.inner.subjects.invalidate(tenant, id);
         self.forget_identities();
+        self.write_graph(|g| g.tenant_mut(tenant).put_person(&person));
         // Identities claimed now: what their stub subjects did becomes the person's.
         for (source, external) in &person.identities {
             let known = before
@@ -528,6 +571,7 @@ impl Engine {
             }
         }
         let moved = self.with_activity(|a| a.merge(tenant, alias, person));
+        self.write_graph(|g| g.tenant_mut(tenant).merge(alias, person));
         if rewrites.is_empty() && !moved {
             return Ok(());
         }
@@ -615,6 +659,7 @@ impl Engine {
             .erase_person(tenant, id, &rewrites, suppression.as_deref(), self.now())
             .await?;
         self.with_activity(|a| a.purge(tenant, id));
+        self.write_graph(|g| g.tenant_mut(tenant).erase(id));
         self.inner.subjects.invalidate(tenant, id);
         self.forget_identities();
         drop(_guard);
@@ -1406,4 +1451,21 @@ impl Engine {
         worker.snapshot().await?;
         Ok(seq)
     }
+}
+
+/// Loads every registered person into an empty graph.
+async fn load_directory(store: &dyn Store) -> Result<GraphState, EngineError> {
+    let mut graph = GraphState::new(basis_core::affinity::AffinityParams::default());
+    let mut after = (String::new(), String::new());
+    loop {
+        let page = store.people_page((&after.0, &after.1), 1_000).await?;
+        let Some((tenant, last)) = page.last() else {
+            break;
+        };
+        after = (tenant.clone(), last.id.clone());
+        for (tenant, person) in &page {
+            graph.tenant_mut(tenant).put_person(person);
+        }
+    }
+    Ok(graph)
 }

@@ -8,8 +8,10 @@
 
 mod engine;
 mod error;
+pub mod graph;
 mod hooks;
 pub mod ingest;
+pub mod intelligence;
 pub mod keys;
 mod ledger;
 pub mod projections;

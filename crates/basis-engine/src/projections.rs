@@ -22,6 +22,7 @@ use basis_core::person::ERASED;
 use basis_store::{ActivityCount, Store, StoreError};
 use tokio::sync::watch;
 
+use crate::graph::TIE_PURPOSES;
 use crate::{Engine, EngineError};
 
 /// Events read per step.
@@ -322,5 +323,114 @@ pub async fn run(worker: ProjectionWorker, mut shutdown: watch::Receiver<bool>) 
     }
     if let Err(e) = worker.snapshot().await {
         tracing::error!(projection = Activity::NAME, error = %e, "final snapshot failed; the view will catch up from the log");
+    }
+}
+
+/// A worker for the interaction graph: reads whole events (it needs mentions, objects and
+/// visibility), asks the gate once per person and batch, and applies them in memory.
+#[derive(Clone)]
+pub struct GraphWorker {
+    engine: Engine,
+    watermark: Arc<watch::Sender<i64>>,
+}
+
+impl GraphWorker {
+    pub(crate) fn new(engine: Engine, watermark: Arc<watch::Sender<i64>>) -> Self {
+        GraphWorker { engine, watermark }
+    }
+
+    /// Reads the next events after the graph's position and applies them.
+    ///
+    /// # Errors
+    /// When the store fails; nothing is applied then.
+    pub async fn try_execute_next(&self) -> Result<Outcome, EngineError> {
+        let _guard = self.engine.inner.projection_lock.lock().await;
+        let applied = self.engine.read_graph(|g| g.applied);
+        let stored = self
+            .engine
+            .store()
+            .events_after(None, applied, BATCH)
+            .await?;
+        let Some(last) = stored.last().map(|e| e.seq) else {
+            self.watermark.send_replace(applied);
+            return Ok(Outcome::Idle);
+        };
+        let count = stored.len();
+        let events: Vec<(String, basis_core::event::Event)> = stored
+            .into_iter()
+            .filter_map(|e| {
+                serde_json::from_str(&e.body)
+                    .ok()
+                    .map(|event| (e.tenant, event))
+            })
+            .collect();
+        // Ties are derived only for people who allow at least one purpose that uses them.
+        let now = self.engine.now();
+        let mut allowed: HashMap<PersonKey, bool> = HashMap::new();
+        for (tenant, event) in &events {
+            for person in event.people().filter(|p| *p != ERASED) {
+                let key = (tenant.clone(), person.to_owned());
+                if allowed.contains_key(&key) {
+                    continue;
+                }
+                let mut ok = false;
+                for purpose in TIE_PURPOSES {
+                    if self
+                        .engine
+                        .allowed_now(tenant, person, purpose, now)
+                        .await?
+                    {
+                        ok = true;
+                        break;
+                    }
+                }
+                allowed.insert(key, ok);
+            }
+        }
+        self.engine.write_graph(|g| {
+            for (tenant, event) in &events {
+                let ties_allowed = |p: &str| {
+                    allowed
+                        .get(&(tenant.clone(), p.to_owned()))
+                        .copied()
+                        .unwrap_or(false)
+                };
+                g.tenant_mut(tenant).apply(event, &ties_allowed);
+            }
+            g.applied = last;
+        });
+        self.watermark.send_replace(last);
+        Ok(Outcome::Applied {
+            events: count,
+            seq: last,
+        })
+    }
+}
+
+/// Runs the graph worker until `shutdown` turns true: steps while there is work, then waits to
+/// be woken by an append.
+pub async fn run_graph(worker: GraphWorker, mut shutdown: watch::Receiver<bool>) {
+    let wake = worker.engine.inner.appended.clone();
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        match worker.try_execute_next().await {
+            Ok(Outcome::Applied { .. }) => continue,
+            Ok(Outcome::Idle) => {
+                tokio::select! {
+                    () = wake.notified() => tokio::time::sleep(COALESCE).await,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+            Err(e) => {
+                tracing::error!(projection = "graph", error = %e, "projection step failed; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
     }
 }

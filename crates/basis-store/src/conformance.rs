@@ -120,10 +120,28 @@ macro_rules! store_conformance_suite {
                     .unwrap_err();
                 assert_eq!(taken.person, "p1");
                 assert_eq!(store.person("other-tenant", "p1").await.unwrap(), None);
+                store
+                    .put_person("a", &person("p0", AccountStatus::Active), Timestamp(1))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let page = |after: (&'static str, &'static str)| {
+                    let store = &store;
+                    async move {
+                        store
+                            .people_page(after, 10)
+                            .await
+                            .unwrap()
+                            .into_iter()
+                            .map(|(t, p)| (t, p.id))
+                            .collect::<Vec<_>>()
+                    }
+                };
                 assert_eq!(
-                    store.people_ids("t", "", 10).await.unwrap(),
-                    vec!["p1".to_owned()]
+                    page(("", "")).await,
+                    vec![("a".into(), "p0".into()), ("t".into(), "p1".into())]
                 );
+                assert_eq!(page(("a", "p0")).await, vec![("t".into(), "p1".into())]);
             }
 
             #[tokio::test]

@@ -411,8 +411,9 @@ pub trait Store: Send + Sync + 'static {
     async fn person(&self, tenant: &str, id: &str) -> Result<Option<Person>>;
     /// Account status changes, oldest first.
     async fn account_history(&self, tenant: &str, id: &str) -> Result<Vec<AccountPeriod>>;
-    /// People ids in order, after `after`.
-    async fn people_ids(&self, tenant: &str, after: &str, limit: u32) -> Result<Vec<String>>;
+    /// Every tenant's people in (tenant, id) order, after the pair `after` (`("", "")` to
+    /// start): how views load the directory.
+    async fn people_page(&self, after: (&str, &str), limit: u32) -> Result<Vec<(String, Person)>>;
     /// The person a source identity belongs to.
     async fn person_by_identity(
         &self,

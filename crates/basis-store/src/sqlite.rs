@@ -601,15 +601,24 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn people_ids(&self, tenant: &str, after: &str, limit: u32) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM people WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?",
+    async fn people_page(&self, after: (&str, &str), limit: u32) -> Result<Vec<(String, Person)>> {
+        let rows = sqlx::query(
+            "SELECT tenant, id, doc FROM people WHERE (tenant, id) > (?, ?) ORDER BY tenant, id LIMIT ?",
         )
-        .bind(tenant)
-        .bind(after)
+        .bind(after.0)
+        .bind(after.1)
         .bind(i64::from(limit))
         .fetch_all(&self.reader)
-        .await?)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id")?;
+                let doc: String = r.try_get("doc")?;
+                let person = serde_json::from_str(&doc)
+                    .map_err(|e| StoreError::Corrupt(format!("person `{id}`: {e}")))?;
+                Ok((r.try_get("tenant")?, person))
+            })
+            .collect()
     }
 
     async fn person_by_identity(

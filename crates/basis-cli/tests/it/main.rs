@@ -156,7 +156,7 @@ async fn demo_seeds_a_realistic_workspace() {
     let ids = stored_ids(&data, "default").await;
     assert!(ids.len() > 1_000, "{}", ids.len());
     let store = SqliteStore::open(&data).await.unwrap();
-    let people = store.people_ids("default", "", 1000).await.unwrap();
+    let people = store.people_page(("", ""), 1000).await.unwrap();
     assert_eq!(people.len(), 40);
     let holds = store.legal_holds("default", None, true).await.unwrap();
     assert_eq!(holds.len(), 1);

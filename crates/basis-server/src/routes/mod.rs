@@ -2,6 +2,7 @@
 
 pub mod events;
 pub mod hooks;
+pub mod intelligence;
 pub mod ops;
 pub mod people;
 pub mod policy;
@@ -53,6 +54,19 @@ pub fn router() -> Router<AppState> {
         .route("/v1/people/{id}/export", get(privacy::export))
         .route("/v1/people/{id}/audit", get(privacy::person_audit))
         .route("/v1/people/{id}/activity", get(people::activity))
+        .route(
+            "/v1/people/{id}/mention-suggestions",
+            get(intelligence::mention_suggestions),
+        )
+        .route(
+            "/v1/people/{id}/connections",
+            get(intelligence::connections),
+        )
+        .route(
+            "/v1/people/{id}/recommendations",
+            get(intelligence::recommendations),
+        )
+        .route("/v1/experts", get(intelligence::experts))
         .route("/v1/decisions", post(privacy::decide))
         .route("/v1/audit", get(privacy::audit))
         .route(

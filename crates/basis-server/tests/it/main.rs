@@ -8,6 +8,7 @@ mod erasure;
 mod helpers;
 mod hooks;
 mod ingest;
+mod intelligence;
 mod privacy;
 mod privacy_center;
 mod projections;

@@ -1,0 +1,867 @@
+//! The interaction graph projection: who works with whom, who touched which content, who may see
+//! it — the view behind @mention suggestions, connections, experts and recommendations.
+//!
+//! Per tenant it holds
+//! - a **directory** of registered people (profile fields ranking needs, folded name/handle/
+//!   identity words in an ordered set for prefix lookup, teams, the e-mail organization);
+//! - **ties** ([`AffinityGraph`]): decayed, type-weighted interactions in both directions —
+//!   mentions, comments on someone's content, co-editing, assignments, added memberships, direct
+//!   messages;
+//! - **content**: objects with title, container, visibility and participants (who created,
+//!   edited, commented, was assigned, mentioned or viewed, and when), containers with their
+//!   members, and a term index over titles and the start of bodies for topics.
+//!
+//! What the gate governs: a tie is derived only when both people allow at least one purpose
+//! that uses ties (mention suggestions, connections, recommendations), and read paths ask again
+//! per purpose and per person, so an objection takes effect at the next read. Who participates
+//! in a piece of content is kept regardless — it is how the product shows who is on a page and
+//! decides who may see it — and its uses for profiling and recommendations are gated at read.
+//!
+//! The view lives in memory and is rebuilt from the log at start-up (the worker replays from
+//! sequence 0); erasure and identity merges change it in place.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use basis_core::affinity::{AffinityGraph, AffinityParams, Interaction};
+use basis_core::event::{Event, Visibility};
+use basis_core::person::{ERASED, Person};
+use basis_core::subject::AccountStatus;
+use basis_core::{Timestamp, affiliation, text};
+
+/// Purposes that use ties; a tie is derived when both people allow at least one.
+pub const TIE_PURPOSES: [&str; 3] = [MENTIONS, CONNECTIONS, RECOMMENDATIONS];
+/// Ranking @mention suggestions by interactions.
+pub const MENTIONS: &str = "functional.service.improve.mentions";
+/// The people you work with most.
+pub const CONNECTIONS: &str = "personalize.content.connections";
+/// Content recommendations.
+pub const RECOMMENDATIONS: &str = "personalize.content.recommendations";
+/// Subject-matter expertise.
+pub const PROFILING: &str = "personalize.content.profiling";
+/// Organization from the e-mail domain.
+pub const AFFILIATION: &str = "personalize.system.affiliation";
+
+/// Bytes of a body indexed for topics.
+const BODY_INDEXED: usize = 8 * 1024;
+/// Most earlier authors a comment or an edit ties the actor to.
+const MAX_AUTHORS_TIED: usize = 20;
+
+/// Roles a person plays in a piece of content (bit flags).
+pub mod role {
+    /// Wrote it.
+    pub const CREATED: u8 = 1;
+    /// Edited it.
+    pub const EDITED: u8 = 2;
+    /// Commented on it.
+    pub const COMMENTED: u8 = 4;
+    /// Was assigned to it.
+    pub const ASSIGNED: u8 = 8;
+    /// Was mentioned in it.
+    pub const MENTIONED: u8 = 16;
+    /// Viewed, downloaded or clicked it.
+    pub const VIEWED: u8 = 32;
+    /// Wrote or edited it.
+    pub const AUTHOR: u8 = CREATED | EDITED;
+}
+
+/// What ranking needs of a registered person.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// Person id.
+    pub id: Box<str>,
+    /// Display name.
+    pub name: Option<Box<str>>,
+    /// Job title.
+    pub job_title: Option<Box<str>>,
+    /// Department.
+    pub department: Option<Box<str>>,
+    /// Teams.
+    pub teams: Vec<Box<str>>,
+    /// Account active.
+    pub active: bool,
+    /// Organization from the e-mail domain (use only where the gate allows affiliation).
+    pub organization: Option<Box<str>>,
+    keys: Vec<Box<str>>,
+}
+
+/// Who may see an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Vis {
+    /// Everyone in the workspace.
+    Public,
+    /// Listed people and teams.
+    Members(Vec<Box<str>>),
+}
+
+impl From<&Visibility> for Vis {
+    fn from(v: &Visibility) -> Self {
+        match v {
+            Visibility::Public { .. } => Vis::Public,
+            Visibility::Members { members } => {
+                Vis::Members(members.iter().map(|m| Box::from(m.as_str())).collect())
+            }
+        }
+    }
+}
+
+/// A person's part in an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Participant {
+    /// Person index.
+    pub person: u32,
+    /// [`role`] flags.
+    pub roles: u8,
+    /// Last time they touched it.
+    pub last: Timestamp,
+}
+
+/// A piece of content.
+#[derive(Debug, Clone)]
+pub struct ObjectEntry {
+    /// Id in the source tool.
+    pub id: Box<str>,
+    /// Kind.
+    pub kind: Option<Box<str>>,
+    /// Title.
+    pub title: Option<Box<str>>,
+    /// Link.
+    pub url: Option<Box<str>>,
+    /// Container.
+    pub container: Option<Box<str>>,
+    visibility: Option<Vis>,
+    /// Last activity.
+    pub last_at: Timestamp,
+    /// Deleted in the source.
+    pub deleted: bool,
+    /// People and their parts.
+    pub participants: Vec<Participant>,
+    terms: Vec<(u32, u16)>,
+    term_total: u32,
+}
+
+impl ObjectEntry {
+    /// A participant's entry.
+    pub fn participant(&self, person: u32) -> Option<&Participant> {
+        self.participants.iter().find(|p| p.person == person)
+    }
+}
+
+/// A space, project, board, repository or channel.
+#[derive(Debug, Clone, Default)]
+pub struct Container {
+    /// People added to it.
+    pub members: Vec<u32>,
+    visibility: Option<Vis>,
+    /// Objects in it.
+    pub objects: Vec<u32>,
+}
+
+/// One tenant's graph.
+#[derive(Debug)]
+pub struct TenantGraph {
+    ids: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+    profiles: Vec<Option<Profile>>,
+    prefix: BTreeSet<(Box<str>, u32)>,
+    teams: HashMap<Box<str>, Vec<u32>>,
+    /// People by folded department (`d:…`) and job title (`t:…`).
+    functions: HashMap<Box<str>, Vec<u32>>,
+    /// Ties between people.
+    pub affinity: AffinityGraph,
+    object_ids: HashMap<Box<str>, u32>,
+    objects: Vec<ObjectEntry>,
+    containers: HashMap<Box<str>, Container>,
+    term_ids: HashMap<Box<str>, u32>,
+    postings: Vec<Vec<(u32, u16)>>,
+    touched: Vec<Vec<u32>>,
+}
+
+impl TenantGraph {
+    /// An empty graph.
+    pub fn new(params: AffinityParams) -> Self {
+        TenantGraph {
+            ids: HashMap::new(),
+            names: Vec::new(),
+            profiles: Vec::new(),
+            prefix: BTreeSet::new(),
+            teams: HashMap::new(),
+            functions: HashMap::new(),
+            affinity: AffinityGraph::new(params),
+            object_ids: HashMap::new(),
+            objects: Vec::new(),
+            containers: HashMap::new(),
+            term_ids: HashMap::new(),
+            postings: Vec::new(),
+            touched: Vec::new(),
+        }
+    }
+
+    /// The index of a person id, interning it.
+    pub fn intern(&mut self, id: &str) -> u32 {
+        if let Some(i) = self.ids.get(id) {
+            return *i;
+        }
+        let i = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.ids.insert(Box::from(id), i);
+        self.names.push(Box::from(id));
+        self.profiles.push(None);
+        self.touched.push(Vec::new());
+        i
+    }
+
+    /// The index of a known person id.
+    pub fn index(&self, id: &str) -> Option<u32> {
+        self.ids.get(id).copied()
+    }
+
+    /// The id of an index.
+    pub fn id(&self, i: u32) -> &str {
+        self.names.get(i as usize).map_or("", |s| s)
+    }
+
+    /// The profile of a registered person.
+    pub fn profile(&self, i: u32) -> Option<&Profile> {
+        self.profiles.get(i as usize).and_then(Option::as_ref)
+    }
+
+    /// People registered (with a profile).
+    pub fn people(&self) -> usize {
+        self.profiles.iter().filter(|p| p.is_some()).count()
+    }
+
+    /// Objects known.
+    pub fn objects(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// An object by index.
+    pub fn object(&self, i: u32) -> Option<&ObjectEntry> {
+        self.objects.get(i as usize)
+    }
+
+    /// An object index by id.
+    pub fn object_index(&self, id: &str) -> Option<u32> {
+        self.object_ids.get(id).copied()
+    }
+
+    /// A container by id.
+    pub fn container(&self, id: &str) -> Option<&Container> {
+        self.containers.get(id)
+    }
+
+    /// Members of a team.
+    pub fn team(&self, id: &str) -> &[u32] {
+        self.teams.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Up to `cap` people in the same department or with the same job title as `p`.
+    pub fn colleagues(&self, p: &Profile, cap: usize) -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::new();
+        for f in function_keys(p.department.as_deref(), p.job_title.as_deref()) {
+            for i in self.functions.get(&f).map_or(&[][..], Vec::as_slice) {
+                if out.len() >= cap {
+                    return out;
+                }
+                if !out.contains(i) {
+                    out.push(*i);
+                }
+            }
+        }
+        out
+    }
+
+    /// Containers person `i` was added to or wrote in.
+    pub fn containers_of(&self, i: u32) -> Vec<(&str, &Container)> {
+        let mut names: Vec<&str> = self
+            .touched(i)
+            .iter()
+            .filter_map(|o| {
+                let obj = self.objects.get(*o as usize)?;
+                obj.participant(i)
+                    .filter(|p| p.roles & role::AUTHOR != 0)
+                    .and(obj.container.as_deref())
+            })
+            .collect();
+        names.extend(
+            self.containers
+                .iter()
+                .filter(|(_, c)| c.members.contains(&i))
+                .map(|(k, _)| &**k),
+        );
+        names.sort_unstable();
+        names.dedup();
+        names
+            .into_iter()
+            .filter_map(|n| self.containers.get(n).map(|c| (n, c)))
+            .collect()
+    }
+
+    /// People an object's (or else its container's) member list names, directly or by team,
+    /// at most `cap`; empty when the content is public or unrestricted.
+    pub fn listed(&self, o: Option<u32>, container: Option<&str>, cap: usize) -> Vec<u32> {
+        let container = container.and_then(|c| self.containers.get(c));
+        let vis = o
+            .and_then(|o| self.objects.get(o as usize))
+            .and_then(|x| x.visibility.as_ref())
+            .or_else(|| container.and_then(|c| c.visibility.as_ref()));
+        let Some(Vis::Members(list)) = vis else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for m in list {
+            if out.len() >= cap {
+                break;
+            }
+            if let Some(i) = self.index(m).filter(|i| self.profile(*i).is_some()) {
+                out.push(i);
+            }
+            out.extend(self.team(m).iter().take(cap.saturating_sub(out.len())));
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Objects a person took part in.
+    pub fn touched(&self, i: u32) -> &[u32] {
+        self.touched.get(i as usize).map_or(&[], Vec::as_slice)
+    }
+
+    // --- the directory -----------------------------------------------------------------
+
+    /// Registers or updates a person.
+    pub fn put_person(&mut self, person: &Person) {
+        let i = self.intern(&person.id);
+        self.unlist(i);
+        let mut keys: Vec<Box<str>> = Vec::new();
+        let mut key = |s: &str| {
+            for w in text::words(s) {
+                let w: Box<str> = w.into();
+                if !keys.contains(&w) {
+                    keys.push(w);
+                }
+            }
+        };
+        if let Some(name) = &person.name {
+            key(name);
+        }
+        key(&person.id);
+        for external in person.identities.values() {
+            key(external);
+        }
+        if let Some(local) = person.email.as_deref().and_then(|e| e.split('@').next()) {
+            key(local);
+        }
+        for k in &keys {
+            self.prefix.insert((k.clone(), i));
+        }
+        for t in &person.teams {
+            self.teams.entry(Box::from(t.as_str())).or_default().push(i);
+        }
+        for f in function_keys(person.department.as_deref(), person.job_title.as_deref()) {
+            self.functions.entry(f).or_default().push(i);
+        }
+        self.profiles[i as usize] = Some(Profile {
+            id: Box::from(person.id.as_str()),
+            name: person.name.as_deref().map(Box::from),
+            job_title: person.job_title.as_deref().map(Box::from),
+            department: person.department.as_deref().map(Box::from),
+            teams: person.teams.iter().map(|t| Box::from(t.as_str())).collect(),
+            active: person.account == AccountStatus::Active,
+            organization: person
+                .email
+                .as_deref()
+                .and_then(affiliation::organization)
+                .map(Box::from),
+            keys,
+        });
+    }
+
+    /// Takes a person out of the directory (prefix keys, teams).
+    fn unlist(&mut self, i: u32) {
+        let Some(old) = self.profiles.get_mut(i as usize).and_then(Option::take) else {
+            return;
+        };
+        for k in old.keys {
+            self.prefix.remove(&(k, i));
+        }
+        for t in &old.teams {
+            if let Some(members) = self.teams.get_mut(t) {
+                members.retain(|m| *m != i);
+            }
+        }
+        for f in function_keys(old.department.as_deref(), old.job_title.as_deref()) {
+            if let Some(members) = self.functions.get_mut(&f) {
+                members.retain(|m| *m != i);
+            }
+        }
+    }
+
+    /// Forgets a person everywhere (erasure): directory, ties, participation, memberships.
+    pub fn erase(&mut self, id: &str) {
+        let Some(i) = self.index(id) else { return };
+        self.unlist(i);
+        self.affinity.remove(i);
+        for o in std::mem::take(&mut self.touched[i as usize]) {
+            if let Some(obj) = self.objects.get_mut(o as usize) {
+                obj.participants.retain(|p| p.person != i);
+            }
+        }
+        for c in self.containers.values_mut() {
+            c.members.retain(|m| *m != i);
+        }
+    }
+
+    /// Moves what a stub identity did onto the person who claimed it.
+    pub fn merge(&mut self, from: &str, to: &str) {
+        let Some(f) = self.index(from) else { return };
+        let t = self.intern(to);
+        self.affinity.merge(f, t);
+        for o in std::mem::take(&mut self.touched[f as usize]) {
+            let Some(obj) = self.objects.get_mut(o as usize) else {
+                continue;
+            };
+            let Some(pos) = obj.participants.iter().position(|p| p.person == f) else {
+                continue;
+            };
+            let moved = obj.participants.remove(pos);
+            if let Some(existing) = obj.participants.iter_mut().find(|p| p.person == t) {
+                existing.roles |= moved.roles;
+                existing.last = existing.last.max(moved.last);
+            } else {
+                obj.participants.push(Participant { person: t, ..moved });
+                self.touched[t as usize].push(o);
+            }
+        }
+        for c in self.containers.values_mut() {
+            if c.members.contains(&f) {
+                c.members.retain(|m| *m != f);
+                if !c.members.contains(&t) {
+                    c.members.push(t);
+                }
+            }
+        }
+    }
+
+    /// People whose folded words start with the folded `prefix` (every word of a multi-word
+    /// prefix must match one of theirs), at most `cap`, in key order.
+    pub fn prefix_matches(&self, prefix: &str, cap: usize) -> Vec<u32> {
+        let words: Vec<String> = text::words(prefix).collect();
+        let Some(first) = words.first() else {
+            return Vec::new();
+        };
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for (key, i) in self
+            .prefix
+            .range::<(Box<str>, u32), _>((Box::from(first.as_str()), 0)..)
+        {
+            if !key.starts_with(first.as_str()) || out.len() >= cap {
+                break;
+            }
+            if seen.insert(*i) && self.matches_words(*i, &words[1..]) {
+                out.push(*i);
+            }
+        }
+        out
+    }
+
+    fn matches_words(&self, i: u32, words: &[String]) -> bool {
+        let Some(p) = self.profile(i) else {
+            return false;
+        };
+        words
+            .iter()
+            .all(|w| p.keys.iter().any(|k| k.starts_with(w.as_str())))
+    }
+
+    /// Whether person `i` matches the folded words of a prefix (all of them).
+    pub fn matches(&self, i: u32, words: &[String]) -> bool {
+        words.is_empty() || self.matches_words(i, words)
+    }
+
+    // --- permissions -------------------------------------------------------------------
+
+    /// Whether person `i` may see object `o`: the object's visibility, else its container's
+    /// last known one, else public.
+    pub fn can_see(&self, i: u32, o: u32) -> bool {
+        let Some(obj) = self.objects.get(o as usize) else {
+            return false;
+        };
+        if obj.deleted {
+            return false;
+        }
+        let container = obj
+            .container
+            .as_deref()
+            .and_then(|c| self.containers.get(c));
+        let vis = obj
+            .visibility
+            .as_ref()
+            .or_else(|| container.and_then(|c| c.visibility.as_ref()));
+        self.allowed_by(i, vis, container)
+    }
+
+    /// Whether person `i` may see a container.
+    pub fn can_see_container(&self, i: u32, id: &str) -> bool {
+        let c = self.containers.get(id);
+        self.allowed_by(i, c.and_then(|c| c.visibility.as_ref()), c)
+    }
+
+    fn allowed_by(&self, i: u32, vis: Option<&Vis>, container: Option<&Container>) -> bool {
+        let Some(p) = self.profile(i) else {
+            return false;
+        };
+        match vis {
+            None | Some(Vis::Public) => true,
+            Some(Vis::Members(list)) => {
+                list.iter()
+                    .any(|m| **m == *p.id || p.teams.iter().any(|t| t == m))
+                    || container.is_some_and(|c| c.members.contains(&i))
+            }
+        }
+    }
+
+    // --- applying events ---------------------------------------------------------------
+
+    /// Applies one event. `ties_allowed(person)` says whether ties may be derived for a person.
+    pub fn apply(&mut self, event: &Event, ties_allowed: &dyn Fn(&str) -> bool) {
+        let at = event.at;
+        let actor = event
+            .actor
+            .as_deref()
+            .filter(|a| *a != ERASED)
+            .map(|a| (self.intern(a), ties_allowed(a)));
+        let object = event.object.as_ref().map(|o| self.upsert_object(event, o));
+        let kind = event.kind.as_str();
+        let actor_role = match kind {
+            "content.created" => role::CREATED,
+            "content.updated" => role::EDITED,
+            "comment.created" => role::COMMENTED,
+            "content.viewed" | "content.downloaded" | "result.clicked" => role::VIEWED,
+            _ => 0,
+        };
+        // Ties from the actor to earlier authors, before the actor becomes one.
+        let mut tied: Vec<(u32, Interaction)> = Vec::new();
+        if let Some(o) = object {
+            let interaction = match kind {
+                "comment.created" => Some(Interaction::Comment),
+                "content.updated" => Some(Interaction::CoEdit),
+                _ => None,
+            };
+            if let (Some(interaction), Some(obj)) = (interaction, self.objects.get(o as usize)) {
+                let mut authors: Vec<&Participant> = obj
+                    .participants
+                    .iter()
+                    .filter(|p| p.roles & role::AUTHOR != 0)
+                    .collect();
+                authors.sort_by_key(|p| std::cmp::Reverse(p.last));
+                tied.extend(
+                    authors
+                        .into_iter()
+                        .take(MAX_AUTHORS_TIED)
+                        .map(|p| (p.person, interaction)),
+                );
+            }
+            if let Some((a, _)) = actor
+                && actor_role != 0
+            {
+                self.participate(o, a, actor_role, at);
+            }
+        }
+        let direct = if kind == "message.sent" {
+            Interaction::Message
+        } else {
+            Interaction::Mention
+        };
+        for m in event.mentions.iter().filter(|m| *m != ERASED) {
+            let i = self.intern(m);
+            if let Some(o) = object {
+                self.participate(o, i, role::MENTIONED, at);
+            }
+            tied.push((i, direct));
+        }
+        if let Some(assignee) = event.assignee.as_deref().filter(|m| *m != ERASED) {
+            let i = self.intern(assignee);
+            if let Some(o) = object {
+                self.participate(o, i, role::ASSIGNED, at);
+            }
+            tied.push((i, Interaction::Assignment));
+        }
+        if let Some(member) = event.member.as_deref().filter(|m| *m != ERASED) {
+            let i = self.intern(member);
+            if let Some(o) = event.object.as_ref() {
+                let container = o.container.as_deref().unwrap_or(&o.id);
+                let c = self.containers.entry(Box::from(container)).or_default();
+                if !c.members.contains(&i) {
+                    c.members.push(i);
+                }
+            }
+            tied.push((i, Interaction::Membership));
+        }
+        let Some((a, true)) = actor else { return };
+        for (b, interaction) in tied {
+            if b != a && ties_allowed(self.id(b)) {
+                self.affinity.record(a, b, at, interaction);
+            }
+        }
+    }
+
+    fn participate(&mut self, o: u32, person: u32, roles: u8, at: Timestamp) {
+        let Some(obj) = self.objects.get_mut(o as usize) else {
+            return;
+        };
+        if let Some(p) = obj.participants.iter_mut().find(|p| p.person == person) {
+            p.roles |= roles;
+            p.last = p.last.max(at);
+        } else {
+            obj.participants.push(Participant {
+                person,
+                roles,
+                last: at,
+            });
+            if let Some(t) = self.touched.get_mut(person as usize) {
+                t.push(o);
+            }
+        }
+    }
+
+    fn upsert_object(&mut self, event: &Event, o: &basis_core::event::Object) -> u32 {
+        let i = match self.object_ids.get(o.id.as_str()) {
+            Some(i) => *i,
+            None => {
+                let i = u32::try_from(self.objects.len()).unwrap_or(u32::MAX);
+                self.object_ids.insert(Box::from(o.id.as_str()), i);
+                self.objects.push(ObjectEntry {
+                    id: Box::from(o.id.as_str()),
+                    kind: None,
+                    title: None,
+                    url: None,
+                    container: None,
+                    visibility: None,
+                    last_at: event.at,
+                    deleted: false,
+                    participants: Vec::new(),
+                    terms: Vec::new(),
+                    term_total: 0,
+                });
+                i
+            }
+        };
+        let reindex = o.title.is_some() || o.body.is_some();
+        let entry = &mut self.objects[i as usize];
+        if let Some(k) = &o.kind {
+            entry.kind = Some(Box::from(k.as_str()));
+        }
+        if let Some(t) = &o.title {
+            entry.title = Some(Box::from(t.as_str()));
+        }
+        if let Some(u) = &o.url {
+            entry.url = Some(Box::from(u.as_str()));
+        }
+        if let Some(v) = &o.visibility {
+            entry.visibility = Some(Vis::from(v));
+        }
+        entry.last_at = entry.last_at.max(event.at);
+        match event.kind.as_str() {
+            "content.deleted" => entry.deleted = true,
+            "content.created" => entry.deleted = false,
+            _ => {}
+        }
+        if let Some(c) = &o.container
+            && entry.container.as_deref() != Some(c.as_str())
+        {
+            entry.container = Some(Box::from(c.as_str()));
+            let container = self.containers.entry(Box::from(c.as_str())).or_default();
+            if !container.objects.contains(&i) {
+                container.objects.push(i);
+            }
+        }
+        if let (Some(c), Some(v)) = (&o.container, &o.visibility) {
+            self.containers
+                .entry(Box::from(c.as_str()))
+                .or_default()
+                .visibility = Some(Vis::from(v));
+        }
+        // A body replaces the terms; a title alone indexes an object that has none yet (the
+        // body is not kept, so a rename without one keeps the earlier terms).
+        if reindex && (o.body.is_some() || self.objects[i as usize].terms.is_empty()) {
+            let title = self.objects[i as usize].title.clone().unwrap_or_default();
+            let body = o.body.as_deref().map_or("", |b| truncate(b, BODY_INDEXED));
+            self.index_terms(i, &title, body);
+        }
+        i
+    }
+
+    /// Replaces an object's terms: title words count three times.
+    fn index_terms(&mut self, o: u32, title: &str, body: &str) {
+        let old = std::mem::take(&mut self.objects[o as usize].terms);
+        for (t, _) in &old {
+            if let Some(list) = self.postings.get_mut(*t as usize) {
+                list.retain(|(obj, _)| *obj != o);
+            }
+        }
+        let mut counts: HashMap<String, u16> = HashMap::new();
+        for w in text::terms(title) {
+            *counts.entry(w).or_default() += 3;
+        }
+        for w in text::terms(body) {
+            let c = counts.entry(w).or_default();
+            *c = c.saturating_add(1);
+        }
+        let mut terms = Vec::with_capacity(counts.len());
+        let mut total = 0u32;
+        for (w, tf) in counts {
+            let t = match self.term_ids.get(w.as_str()) {
+                Some(t) => *t,
+                None => {
+                    let t = u32::try_from(self.postings.len()).unwrap_or(u32::MAX);
+                    self.term_ids.insert(w.into_boxed_str(), t);
+                    self.postings.push(Vec::new());
+                    t
+                }
+            };
+            self.postings[t as usize].push((o, tf));
+            terms.push((t, tf));
+            total += u32::from(tf);
+        }
+        let entry = &mut self.objects[o as usize];
+        entry.terms = terms;
+        entry.term_total = total;
+    }
+
+    /// Objects relevant to a topic (BM25 over titles and bodies), best first, at most `cap`,
+    /// only those `visible` admits.
+    pub fn topic_objects(
+        &self,
+        topic: &str,
+        cap: usize,
+        visible: &dyn Fn(u32) -> bool,
+    ) -> Vec<(u32, f64)> {
+        const K1: f64 = 1.2;
+        const B: f64 = 0.75;
+        let n = self.objects.len().max(1) as f64;
+        let avg = self
+            .objects
+            .iter()
+            .map(|o| f64::from(o.term_total))
+            .sum::<f64>()
+            / n;
+        let mut scores: HashMap<u32, f64> = HashMap::new();
+        let mut words: Vec<String> = text::terms(topic).collect();
+        words.dedup();
+        for w in &words {
+            let Some(t) = self.term_ids.get(w.as_str()) else {
+                continue;
+            };
+            let list = &self.postings[*t as usize];
+            let df = list.len() as f64;
+            let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+            for (o, tf) in list {
+                let len = f64::from(self.objects[*o as usize].term_total);
+                let tf = f64::from(*tf);
+                *scores.entry(*o).or_default() +=
+                    idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg.max(1.0)));
+            }
+        }
+        let mut ranked: Vec<(u32, f64)> = scores.into_iter().filter(|(o, _)| visible(*o)).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(cap);
+        ranked
+    }
+
+    /// Bytes the graph holds, roughly: ties, directory, content.
+    pub fn heap_bytes(&self) -> (usize, usize, usize) {
+        let ties = self.affinity.heap_bytes();
+        let directory = self.names.iter().map(|n| n.len() + 16 + 24).sum::<usize>()
+            + self.profiles.capacity() * std::mem::size_of::<Option<Profile>>()
+            + self
+                .profiles
+                .iter()
+                .flatten()
+                .map(|p| {
+                    p.keys.iter().map(|k| k.len() + 16).sum::<usize>()
+                        + p.name.as_ref().map_or(0, |n| n.len())
+                        + p.teams.iter().map(|t| t.len() + 16).sum::<usize>()
+                })
+                .sum::<usize>()
+            + self.prefix.iter().map(|(k, _)| k.len() + 24).sum::<usize>();
+        let content = self
+            .objects
+            .iter()
+            .map(|o| {
+                std::mem::size_of::<ObjectEntry>()
+                    + o.id.len()
+                    + o.title.as_ref().map_or(0, |t| t.len())
+                    + o.participants.capacity() * std::mem::size_of::<Participant>()
+                    + o.terms.capacity() * 8
+            })
+            .sum::<usize>()
+            + self
+                .postings
+                .iter()
+                .map(|p| p.capacity() * 8 + 24)
+                .sum::<usize>()
+            + self
+                .touched
+                .iter()
+                .map(|t| t.capacity() * 4 + 24)
+                .sum::<usize>();
+        (ties, directory, content)
+    }
+}
+
+/// Index keys for a department and a job title.
+fn function_keys(department: Option<&str>, title: Option<&str>) -> Vec<Box<str>> {
+    let mut out = Vec::new();
+    if let Some(d) = department.map(text::fold).filter(|d| !d.trim().is_empty()) {
+        out.push(format!("d:{}", d.trim()).into_boxed_str());
+    }
+    if let Some(t) = title.map(text::fold).filter(|t| !t.trim().is_empty()) {
+        out.push(format!("t:{}", t.trim()).into_boxed_str());
+    }
+    out
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Every tenant's graph and the log position applied.
+#[derive(Debug, Default)]
+pub struct GraphState {
+    tenants: HashMap<String, TenantGraph>,
+    pub(crate) applied: i64,
+    params: AffinityParams,
+}
+
+impl GraphState {
+    /// An empty state with these ranking parameters.
+    pub fn new(params: AffinityParams) -> Self {
+        GraphState {
+            tenants: HashMap::new(),
+            applied: 0,
+            params,
+        }
+    }
+
+    /// A tenant's graph, created empty if new.
+    pub fn tenant_mut(&mut self, tenant: &str) -> &mut TenantGraph {
+        let params = self.params;
+        self.tenants
+            .entry(tenant.to_owned())
+            .or_insert_with(|| TenantGraph::new(params))
+    }
+
+    /// A tenant's graph, if it has one.
+    pub fn tenant(&self, tenant: &str) -> Option<&TenantGraph> {
+        self.tenants.get(tenant)
+    }
+}

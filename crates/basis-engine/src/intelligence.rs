@@ -1,0 +1,1116 @@
+//! The intelligence read paths over the interaction graph: @mention suggestions, connections,
+//! experts, recommendations and affiliation.
+//!
+//! Each read works in two halves around the gate: candidates are gathered from the graph (a
+//! short read lock), the gate is asked — asynchronously, through the subject cache — for each
+//! person whose data would shape the answer, and the graph ranks with those answers (another
+//! short read lock). A person the gate refuses still appears where the answer does not rest on
+//! their data (found by name, a member of the page), never with the refused signal.
+
+use std::collections::{HashMap, HashSet};
+
+use basis_core::Timestamp;
+use basis_core::affinity::Tie;
+use basis_core::person::Person;
+use basis_core::text;
+use serde::Serialize;
+
+use crate::graph::{
+    AFFILIATION, CONNECTIONS, GraphState, MENTIONS, PROFILING, RECOMMENDATIONS, TenantGraph, role,
+};
+use crate::views::DecisionView;
+use crate::{Engine, EngineError};
+
+/// Most results any of these reads returns.
+pub const MAX_LIMIT: usize = 100;
+/// People matched by prefix alone considered per request (those with other signals always are).
+const PREFIX_SCAN: usize = 1_000;
+/// People taken from a context's member list (teams expanded).
+const LISTED_CAP: usize = 2_000;
+
+/// Boost for someone who took part in the context.
+const CONTEXT_PARTICIPANT: f64 = 2.0;
+/// Boost for a member of the context's container.
+const CONTAINER_MEMBER: f64 = 1.0;
+/// Boost for sharing a team.
+const SAME_TEAM: f64 = 0.5;
+/// Boost for the same e-mail organization.
+const SAME_ORGANIZATION: f64 = 0.25;
+
+/// Why an item ranks where it does.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signal {
+    /// `affinity`, `context_participant`, `container_member`, `team`, `organization`, `name`.
+    pub signal: &'static str,
+    /// What it added to the score.
+    pub score: f64,
+    /// In words.
+    pub detail: String,
+}
+
+/// A person suggested for an @mention.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MentionSuggestion {
+    /// Person id.
+    pub person: String,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Ranking score.
+    pub score: f64,
+    /// Whether they can see the context (false only when invitees were asked for).
+    pub can_see_context: bool,
+    /// What placed them here.
+    pub signals: Vec<Signal>,
+}
+
+/// `GET /v1/people/{id}/mention-suggestions`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MentionSuggestionsView {
+    /// The person writing.
+    pub person: String,
+    /// Whether interactions shaped the ranking.
+    pub personalized: bool,
+    /// The gate's answer for the writer and `functional.service.improve.mentions`.
+    pub decision: DecisionView,
+    /// Why the ranking is not personalized, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+    /// Whether a context was given that the writer can see (an unknown or hidden one is
+    /// ignored alike).
+    pub context_used: bool,
+    /// The suggestions, best first.
+    pub suggestions: Vec<MentionSuggestion>,
+}
+
+/// A mention-suggestion request.
+#[derive(Debug, Clone, Default)]
+pub struct MentionQuery {
+    /// What the writer typed after `@` (may be empty).
+    pub prefix: String,
+    /// The page, ticket, card, channel or container being written in.
+    pub context: Option<String>,
+    /// Most suggestions.
+    pub limit: usize,
+    /// Also return people who cannot see the context (flagged), for "invite".
+    pub include_invitees: bool,
+}
+
+/// A person you work with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Connection {
+    /// Person id.
+    pub person: String,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Ranking score.
+    pub score: f64,
+    /// Why, in words.
+    pub reasons: Vec<String>,
+}
+
+/// `GET /v1/people/{id}/connections`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectionsView {
+    /// The person.
+    pub person: String,
+    /// Whether interactions shaped the list.
+    pub personalized: bool,
+    /// The gate's answer for `personalize.content.connections`.
+    pub decision: DecisionView,
+    /// Best first.
+    pub connections: Vec<Connection>,
+}
+
+/// A document behind an expert or a recommendation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocumentRef {
+    /// Object id.
+    pub id: String,
+    /// Title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Someone with subject-matter expertise.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expert {
+    /// Person id.
+    pub person: String,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Job title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_title: Option<String>,
+    /// Ranking score.
+    pub score: f64,
+    /// Their part in the most relevant documents the asker can see.
+    pub evidence: Vec<ExpertEvidence>,
+}
+
+/// One document and an expert's part in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExpertEvidence {
+    /// The document.
+    pub document: DocumentRef,
+    /// `created`, `edited`, `commented`, `assigned`, `mentioned`, `viewed`.
+    pub roles: Vec<&'static str>,
+}
+
+/// `GET /v1/experts`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExpertsView {
+    /// The topic.
+    pub topic: String,
+    /// Who asked (results respect what they may see).
+    #[serde(rename = "as")]
+    pub asker: String,
+    /// Documents about the topic the asker can see.
+    pub documents_considered: usize,
+    /// Best first.
+    pub experts: Vec<Expert>,
+}
+
+/// Content recommended to a person.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recommendation {
+    /// The document.
+    pub document: DocumentRef,
+    /// Ranking score.
+    pub score: f64,
+    /// Why, in words.
+    pub reasons: Vec<String>,
+}
+
+/// `GET /v1/people/{id}/recommendations`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecommendationsView {
+    /// The person.
+    pub person: String,
+    /// Whether anything was recommended from the person's data.
+    pub personalized: bool,
+    /// The gate's answer for `personalize.content.recommendations`.
+    pub decision: DecisionView,
+    /// Best first.
+    pub recommendations: Vec<Recommendation>,
+}
+
+/// An organization inferred from the e-mail domain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AffiliationView {
+    /// The registrable domain (`acme.co.uk`).
+    pub organization: String,
+    /// Inferred from the e-mail domain, under `personalize.system.affiliation`.
+    pub source: &'static str,
+}
+
+/// `GET /v1/people/{id}`: the profile and, where the gate allows, the affiliation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonView {
+    /// The profile.
+    #[serde(flatten)]
+    pub person: Person,
+    /// Organization from the e-mail domain (absent when unknown, free mail, or refused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affiliation: Option<AffiliationView>,
+}
+
+fn role_names(roles: u8) -> Vec<&'static str> {
+    [
+        (role::CREATED, "created"),
+        (role::EDITED, "edited"),
+        (role::COMMENTED, "commented"),
+        (role::ASSIGNED, "assigned"),
+        (role::MENTIONED, "mentioned"),
+        (role::VIEWED, "viewed"),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| roles & bit != 0)
+    .map(|(_, name)| name)
+    .collect()
+}
+
+/// How much a role says about expertise.
+fn role_weight(roles: u8) -> f64 {
+    [
+        (role::CREATED, 3.0),
+        (role::EDITED, 2.0),
+        (role::COMMENTED, 1.5),
+        (role::ASSIGNED, 1.0),
+        (role::MENTIONED, 0.5),
+        (role::VIEWED, 0.25),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| roles & bit != 0)
+    .map(|(_, w)| w)
+    .sum()
+}
+
+/// `exp(-ln2 · age / half_life)`.
+fn recency(at: Timestamp, now: Timestamp, half_life_days: f64) -> f64 {
+    let age_days = (now.0 - at.0).max(0) as f64 / 86_400_000.0;
+    (-std::f64::consts::LN_2 * age_days / half_life_days).exp()
+}
+
+fn day(at: Timestamp) -> String {
+    at.to_string().chars().take(10).collect()
+}
+
+fn times(n: u16) -> String {
+    match n {
+        1 => "once".into(),
+        2 => "twice".into(),
+        n => format!("{n} times"),
+    }
+}
+
+fn tie_reasons(tie: &Tie) -> Vec<String> {
+    let mut out = Vec::new();
+    if tie.mentions_in > 0 {
+        out.push(format!("mentioned you {}", times(tie.mentions_in)));
+    }
+    if tie.mentions_out > 0 {
+        out.push(format!("you mentioned them {}", times(tie.mentions_out)));
+    }
+    let n = tie.interactions;
+    out.push(format!(
+        "{n} interaction{}, the last on {}",
+        if n == 1 { "" } else { "s" },
+        day(tie.last_contact())
+    ));
+    out
+}
+
+fn doc_ref(g: &TenantGraph, o: u32) -> DocumentRef {
+    let obj = g.object(o);
+    DocumentRef {
+        id: obj.map(|o| o.id.to_string()).unwrap_or_default(),
+        title: obj.and_then(|o| o.title.as_deref().map(str::to_owned)),
+        url: obj.and_then(|o| o.url.as_deref().map(str::to_owned)),
+    }
+}
+
+/// What one document adds to an expert: weight, object, roles.
+type Contribution = (f64, u32, u8);
+
+/// The context resolved for one writer: what it tells about candidates.
+struct Context {
+    object: Option<u32>,
+    container: Option<String>,
+}
+
+impl Context {
+    fn resolve(g: &TenantGraph, asker: u32, id: Option<&str>) -> Option<Context> {
+        let id = id?;
+        if let Some(o) = g.object_index(id) {
+            if !g.can_see(asker, o) {
+                return None;
+            }
+            let container = g
+                .object(o)
+                .and_then(|x| x.container.as_deref().map(str::to_owned));
+            return Some(Context {
+                object: Some(o),
+                container,
+            });
+        }
+        (g.container(id).is_some() && g.can_see_container(asker, id)).then(|| Context {
+            object: None,
+            container: Some(id.to_owned()),
+        })
+    }
+
+    fn people(&self, g: &TenantGraph) -> Vec<u32> {
+        let mut out: Vec<u32> = self
+            .object
+            .and_then(|o| g.object(o))
+            .map(|o| o.participants.iter().map(|p| p.person).collect())
+            .unwrap_or_default();
+        out.extend(self.members(g));
+        out
+    }
+
+    /// Members of the context's container: added to it, or named by its member list.
+    fn members(&self, g: &TenantGraph) -> Vec<u32> {
+        let mut out = g.listed(self.object, self.container.as_deref(), LISTED_CAP);
+        if let Some(c) = self.container.as_deref().and_then(|c| g.container(c)) {
+            out.extend(&c.members);
+        }
+        out
+    }
+
+    fn can_see(&self, g: &TenantGraph, person: u32) -> bool {
+        match (self.object, &self.container) {
+            (Some(o), _) => g.can_see(person, o),
+            (None, Some(c)) => g.can_see_container(person, c),
+            (None, None) => true,
+        }
+    }
+}
+
+fn active(g: &TenantGraph, i: u32) -> bool {
+    g.profile(i).is_some_and(|p| p.active)
+}
+
+/// Gathers @mention candidates for `asker`: their ties, the context's people, their teams, and
+/// people matched by prefix.
+fn mention_candidates(g: &TenantGraph, asker: u32, q: &MentionQuery) -> Vec<u32> {
+    let words: Vec<String> = text::words(&q.prefix).collect();
+    let mut seen: HashSet<u32> = HashSet::new();
+    let mut out = Vec::new();
+    let mut take = |i: u32, out: &mut Vec<u32>| {
+        if i != asker && seen.insert(i) && active(g, i) && g.matches(i, &words) {
+            out.push(i);
+        }
+    };
+    for t in g.affinity.ties(asker) {
+        take(t.to, &mut out);
+    }
+    if let Some(ctx) = Context::resolve(g, asker, q.context.as_deref()) {
+        for i in ctx.people(g) {
+            take(i, &mut out);
+        }
+    }
+    if let Some(p) = g.profile(asker) {
+        for t in &p.teams {
+            for i in g.team(t) {
+                take(*i, &mut out);
+            }
+        }
+    }
+    if !words.is_empty() {
+        for i in g.prefix_matches(&q.prefix, PREFIX_SCAN) {
+            take(i, &mut out);
+        }
+    }
+    out
+}
+
+/// Ranks candidates. `tie_ok(i)` says whether the asker's tie to `i` may be used (both allow
+/// the purpose); `None` means the writer's own gate refused.
+fn rank_mentions(
+    g: &TenantGraph,
+    asker: u32,
+    q: &MentionQuery,
+    candidates: &[u32],
+    tie_ok: &dyn Fn(u32) -> bool,
+    now: Timestamp,
+) -> (bool, Vec<MentionSuggestion>) {
+    let ctx = Context::resolve(g, asker, q.context.as_deref());
+    let participants: HashSet<u32> = ctx
+        .as_ref()
+        .and_then(|c| c.object)
+        .and_then(|o| g.object(o))
+        .map(|o| o.participants.iter().map(|p| p.person).collect())
+        .unwrap_or_default();
+    let members: HashSet<u32> = ctx
+        .as_ref()
+        .map(|c| c.members(g).into_iter().collect())
+        .unwrap_or_default();
+    let asker_teams = g
+        .profile(asker)
+        .map(|p| p.teams.clone())
+        .unwrap_or_default();
+    let words: Vec<String> = text::words(&q.prefix).collect();
+    let mut out = Vec::new();
+    for &c in candidates {
+        // The graph may have changed since candidates were gathered (an erasure).
+        let Some(profile) = g.profile(c).filter(|p| p.active) else {
+            continue;
+        };
+        if c == asker || !g.matches(c, &words) {
+            continue;
+        }
+        let can_see = ctx.as_ref().is_none_or(|x| x.can_see(g, c));
+        if !can_see && !q.include_invitees {
+            continue;
+        }
+        let mut signals = Vec::new();
+        if let Some(tie) = g.affinity.tie(asker, c).filter(|_| tie_ok(c)) {
+            let score = g.affinity.tie_score(tie, now);
+            signals.push(Signal {
+                signal: "affinity",
+                score,
+                detail: tie_reasons(tie).join("; "),
+            });
+        }
+        if participants.contains(&c) {
+            signals.push(Signal {
+                signal: "context_participant",
+                score: CONTEXT_PARTICIPANT,
+                detail: "takes part in this context".into(),
+            });
+        }
+        if members.contains(&c) {
+            signals.push(Signal {
+                signal: "container_member",
+                score: CONTAINER_MEMBER,
+                detail: "member of its space".into(),
+            });
+        }
+        if let Some(team) = profile.teams.iter().find(|t| asker_teams.contains(t)) {
+            signals.push(Signal {
+                signal: "team",
+                score: SAME_TEAM,
+                detail: format!("both in team {team}"),
+            });
+        }
+        // Name match quality only orders otherwise equal people: the first word of the name
+        // before a later one.
+        let first_name = profile
+            .name
+            .as_deref()
+            .and_then(|n| text::words(n).next())
+            .is_some_and(|w| words.first().is_some_and(|p| w.starts_with(p.as_str())));
+        if first_name {
+            signals.push(Signal {
+                signal: "name",
+                score: 0.01,
+                detail: "first name matches".into(),
+            });
+        }
+        out.push(MentionSuggestion {
+            person: profile.id.to_string(),
+            name: profile.name.as_deref().map(str::to_owned),
+            score: signals.iter().map(|s| s.score).sum(),
+            can_see_context: can_see,
+            signals,
+        });
+    }
+    sort_suggestions(&mut out);
+    (ctx.is_some(), out)
+}
+
+fn sort_suggestions(out: &mut [MentionSuggestion]) {
+    out.sort_by(|a, b| {
+        b.can_see_context
+            .cmp(&a.can_see_context)
+            .then(b.score.total_cmp(&a.score))
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.person.cmp(&b.person))
+    });
+}
+
+impl Engine {
+    fn tenant_index(&self, tenant: &str, person: &str) -> Option<u32> {
+        self.read_graph(|g| g.tenant(tenant).and_then(|t| t.index(person)))
+    }
+
+    fn with_tenant<R>(&self, tenant: &str, f: impl FnOnce(&TenantGraph) -> R) -> Option<R> {
+        self.read_graph(|g: &GraphState| g.tenant(tenant).map(f))
+    }
+
+    /// Asks the gate for `purpose` about each of `people`; the allowed ones.
+    async fn allowed_set(
+        &self,
+        tenant: &str,
+        people: Vec<String>,
+        purpose: &str,
+        now: Timestamp,
+    ) -> Result<HashSet<String>, EngineError> {
+        let mut out = HashSet::new();
+        for p in people {
+            if self.allowed_now(tenant, &p, purpose, now).await? {
+                out.insert(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Ranked people for `person` to @mention.
+    ///
+    /// # Errors
+    /// [`EngineError::PersonNotFound`]; views not caught up with `min_seq`; store failure.
+    pub async fn mention_suggestions(
+        &self,
+        tenant: &str,
+        person: &str,
+        q: &MentionQuery,
+        min_seq: Option<i64>,
+    ) -> Result<MentionSuggestionsView, EngineError> {
+        self.person(tenant, person).await?;
+        self.wait_for(min_seq).await?;
+        let now = self.now();
+        let decision = self.decide(tenant, person, MENTIONS, Some(now)).await?;
+        let Some(asker) = self.tenant_index(tenant, person) else {
+            return Ok(MentionSuggestionsView {
+                person: person.to_owned(),
+                personalized: false,
+                fallback: Some("nothing is known about this person's work yet".into()),
+                decision,
+                context_used: false,
+                suggestions: Vec::new(),
+            });
+        };
+        let limit = q.limit.clamp(1, MAX_LIMIT);
+        let (candidates, tied) = self
+            .with_tenant(tenant, |g| {
+                let c = mention_candidates(g, asker, q);
+                let tied: Vec<String> = c
+                    .iter()
+                    .filter(|i| g.affinity.tie(asker, **i).is_some())
+                    .map(|i| g.id(*i).to_owned())
+                    .collect();
+                (c, tied)
+            })
+            .unwrap_or_default();
+        // An edge between two people is used only when both allow it.
+        let usable = if decision.allowed {
+            self.allowed_set(tenant, tied, MENTIONS, now).await?
+        } else {
+            HashSet::new()
+        };
+        let (context_used, mut suggestions) = self
+            .with_tenant(tenant, |g| {
+                let tie_ok = |i: u32| usable.contains(g.id(i));
+                rank_mentions(g, asker, q, &candidates, &tie_ok, now)
+            })
+            .unwrap_or_default();
+        // The organization boost, where both allow affiliation, orders the leading window.
+        suggestions.truncate(limit * 3);
+        self.boost_organization(tenant, person, &mut suggestions, now)
+            .await?;
+        sort_suggestions(&mut suggestions);
+        suggestions.truncate(limit);
+        let fallback = (!decision.allowed).then(|| {
+            format!(
+                "ranked by context membership and name only: {} for {MENTIONS}",
+                decision.reason.as_str()
+            )
+        });
+        Ok(MentionSuggestionsView {
+            person: person.to_owned(),
+            personalized: decision.allowed,
+            fallback,
+            decision,
+            context_used,
+            suggestions,
+        })
+    }
+
+    async fn boost_organization(
+        &self,
+        tenant: &str,
+        person: &str,
+        suggestions: &mut [MentionSuggestion],
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
+        let orgs: HashMap<String, String> = self
+            .with_tenant(tenant, |g| {
+                std::iter::once(person)
+                    .chain(suggestions.iter().map(|s| s.person.as_str()))
+                    .filter_map(|id| {
+                        let org = g
+                            .index(id)
+                            .and_then(|i| g.profile(i))?
+                            .organization
+                            .clone()?;
+                        Some((id.to_owned(), org.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(mine) = orgs.get(person) else {
+            return Ok(());
+        };
+        if !self.allowed_now(tenant, person, AFFILIATION, now).await? {
+            return Ok(());
+        }
+        for s in suggestions.iter_mut() {
+            if orgs.get(&s.person) == Some(mine)
+                && self
+                    .allowed_now(tenant, &s.person, AFFILIATION, now)
+                    .await?
+            {
+                s.score += SAME_ORGANIZATION;
+                s.signals.push(Signal {
+                    signal: "organization",
+                    score: SAME_ORGANIZATION,
+                    detail: format!("both at {mine}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The people `person` works with most, with reasons.
+    ///
+    /// # Errors
+    /// [`EngineError::PersonNotFound`]; views not caught up; store failure.
+    pub async fn connections(
+        &self,
+        tenant: &str,
+        person: &str,
+        limit: usize,
+        min_seq: Option<i64>,
+    ) -> Result<ConnectionsView, EngineError> {
+        self.person(tenant, person).await?;
+        self.wait_for(min_seq).await?;
+        let now = self.now();
+        let decision = self.decide(tenant, person, CONNECTIONS, Some(now)).await?;
+        let limit = limit.clamp(1, MAX_LIMIT);
+        let me = self.tenant_index(tenant, person);
+        let tied: Vec<String> = match me {
+            Some(me) if decision.allowed => self
+                .with_tenant(tenant, |g| {
+                    g.affinity
+                        .ties(me)
+                        .iter()
+                        .filter(|t| active(g, t.to))
+                        .map(|t| g.id(t.to).to_owned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let usable = self.allowed_set(tenant, tied, CONNECTIONS, now).await?;
+        let mut connections: Vec<Connection> = me
+            .and_then(|me| {
+                self.with_tenant(tenant, |g| {
+                    let mut by: HashMap<u32, Connection> = HashMap::new();
+                    for tie in g.affinity.ties(me) {
+                        let Some(p) = g.profile(tie.to).filter(|p| p.active) else {
+                            continue;
+                        };
+                        if !usable.contains(&*p.id) {
+                            continue;
+                        }
+                        by.insert(
+                            tie.to,
+                            Connection {
+                                person: p.id.to_string(),
+                                name: p.name.as_deref().map(str::to_owned),
+                                score: g.affinity.tie_score(tie, now),
+                                reasons: tie_reasons(tie),
+                            },
+                        );
+                    }
+                    let teams = g.profile(me).map(|p| p.teams.clone()).unwrap_or_default();
+                    for team in &teams {
+                        for &i in g.team(team) {
+                            let Some(p) = g.profile(i).filter(|p| p.active && i != me) else {
+                                continue;
+                            };
+                            let c = by.entry(i).or_insert_with(|| Connection {
+                                person: p.id.to_string(),
+                                name: p.name.as_deref().map(str::to_owned),
+                                score: 0.0,
+                                reasons: Vec::new(),
+                            });
+                            c.score += SAME_TEAM;
+                            c.reasons.push(format!("both in team {team}"));
+                        }
+                    }
+                    by.into_values().collect()
+                })
+            })
+            .unwrap_or_default();
+        connections.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.person.cmp(&b.person)));
+        connections.truncate(limit);
+        Ok(ConnectionsView {
+            person: person.to_owned(),
+            personalized: decision.allowed,
+            decision,
+            connections,
+        })
+    }
+
+    /// People with expertise on `topic`, from the documents `asker` may see.
+    ///
+    /// # Errors
+    /// [`EngineError::PersonNotFound`] for the asker; an empty topic; store failure.
+    pub async fn experts(
+        &self,
+        tenant: &str,
+        asker: &str,
+        topic: &str,
+        limit: usize,
+        min_seq: Option<i64>,
+    ) -> Result<ExpertsView, EngineError> {
+        if text::terms(topic).next().is_none() {
+            return Err(EngineError::invalid(
+                "topic",
+                "needs at least one word of two or more letters that is not a stop word",
+            ));
+        }
+        self.person(tenant, asker).await?;
+        self.wait_for(min_seq).await?;
+        let now = self.now();
+        let limit = limit.clamp(1, MAX_LIMIT);
+        let me = self.tenant_index(tenant, asker);
+        // Document-centric: relevant documents the asker can see, then their people.
+        let (documents, mut scored) = me
+            .and_then(|me| {
+                self.with_tenant(tenant, |g| {
+                    let docs = g.topic_objects(topic, 200, &|o| g.can_see(me, o));
+                    let best = docs.first().map_or(1.0, |d| d.1.max(f64::MIN_POSITIVE));
+                    let mut by: HashMap<u32, (f64, Vec<Contribution>)> = HashMap::new();
+                    for (o, relevance) in &docs {
+                        let Some(obj) = g.object(*o) else { continue };
+                        for p in &obj.participants {
+                            if p.person == me || !active(g, p.person) {
+                                continue;
+                            }
+                            let w = relevance / best
+                                * role_weight(p.roles)
+                                * recency(p.last, now, 180.0);
+                            let e = by.entry(p.person).or_default();
+                            e.0 += w;
+                            e.1.push((w, *o, p.roles));
+                        }
+                    }
+                    let mut scored: Vec<(String, f64, Vec<Contribution>)> = by
+                        .into_iter()
+                        .map(|(i, (s, docs))| (g.id(i).to_owned(), s, docs))
+                        .collect();
+                    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                    (docs.len(), scored)
+                })
+            })
+            .unwrap_or_default();
+        // Only people who allow being found as experts; an objection removes them.
+        let mut experts = Vec::new();
+        for (id, score, mut docs) in std::mem::take(&mut scored) {
+            if experts.len() >= limit {
+                break;
+            }
+            if !self.allowed_now(tenant, &id, PROFILING, now).await? {
+                continue;
+            }
+            docs.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let expert = self.with_tenant(tenant, |g| {
+                let profile = g.index(&id).and_then(|i| g.profile(i))?;
+                Some(Expert {
+                    person: id.clone(),
+                    name: profile.name.as_deref().map(str::to_owned),
+                    job_title: profile.job_title.as_deref().map(str::to_owned),
+                    score,
+                    evidence: docs
+                        .iter()
+                        .take(3)
+                        .map(|(_, o, roles)| ExpertEvidence {
+                            document: doc_ref(g, *o),
+                            roles: role_names(*roles),
+                        })
+                        .collect(),
+                })
+            });
+            if let Some(Some(e)) = expert {
+                experts.push(e);
+            }
+        }
+        Ok(ExpertsView {
+            topic: topic.to_owned(),
+            asker: asker.to_owned(),
+            documents_considered: documents,
+            experts,
+        })
+    }
+
+    /// Content `person` is likely to want and has not touched yet, with reasons.
+    ///
+    /// # Errors
+    /// [`EngineError::PersonNotFound`]; views not caught up; store failure.
+    pub async fn recommendations(
+        &self,
+        tenant: &str,
+        person: &str,
+        limit: usize,
+        min_seq: Option<i64>,
+    ) -> Result<RecommendationsView, EngineError> {
+        self.person(tenant, person).await?;
+        self.wait_for(min_seq).await?;
+        let now = self.now();
+        let decision = self
+            .decide(tenant, person, RECOMMENDATIONS, Some(now))
+            .await?;
+        let limit = limit.clamp(1, MAX_LIMIT);
+        let me = self.tenant_index(tenant, person);
+        let (Some(me), true) = (me, decision.allowed) else {
+            return Ok(RecommendationsView {
+                person: person.to_owned(),
+                personalized: false,
+                decision,
+                recommendations: Vec::new(),
+            });
+        };
+        // Whose activity could inform the list: the closest ties and colleagues in the same
+        // department or job; each must allow recommendations.
+        let sources: Vec<(String, &'static str)> = self
+            .with_tenant(tenant, |g| {
+                let mut ties: Vec<(f64, u32)> = g
+                    .affinity
+                    .ties(me)
+                    .iter()
+                    .map(|t| (g.affinity.tie_score(t, now), t.to))
+                    .collect();
+                ties.sort_by(|a, b| b.0.total_cmp(&a.0));
+                let mut out: Vec<(String, &'static str)> = ties
+                    .iter()
+                    .take(20)
+                    .map(|(_, i)| (g.id(*i).to_owned(), "connection"))
+                    .collect();
+                if let Some(p) = g.profile(me) {
+                    for i in g.colleagues(p, 50) {
+                        if i != me {
+                            out.push((g.id(i).to_owned(), "colleague"));
+                        }
+                    }
+                }
+                out
+            })
+            .unwrap_or_default();
+        let allowed = self
+            .allowed_set(
+                tenant,
+                sources.iter().map(|(id, _)| id.clone()).collect(),
+                RECOMMENDATIONS,
+                now,
+            )
+            .await?;
+        let mut recommendations = self
+            .with_tenant(tenant, |g| {
+                let mut by: HashMap<u32, (f64, Vec<String>)> = HashMap::new();
+                let mut add = |o: u32, w: f64, reason: String| {
+                    let Some(obj) = g.object(o) else { return };
+                    if obj.participant(me).is_some() || !g.can_see(me, o) {
+                        return;
+                    }
+                    let e = by.entry(o).or_default();
+                    e.0 += w * recency(obj.last_at, now, 14.0);
+                    if e.1.len() < 3 && !e.1.contains(&reason) {
+                        e.1.push(reason);
+                    }
+                };
+                for (id, kind) in &sources {
+                    if !allowed.contains(id) {
+                        continue;
+                    }
+                    let Some(i) = g.index(id) else { continue };
+                    let Some(p) = g.profile(i).filter(|p| p.active) else {
+                        continue;
+                    };
+                    let who = p.name.as_deref().unwrap_or(&p.id);
+                    for &o in g.touched(i) {
+                        let Some(part) = g.object(o).and_then(|x| x.participant(i)) else {
+                            continue;
+                        };
+                        if part.roles & (role::AUTHOR | role::COMMENTED) == 0 {
+                            continue;
+                        }
+                        let (w, reason) = if *kind == "connection" {
+                            (1.0, format!("{who}, whom you work with, worked on it"))
+                        } else {
+                            (0.5, format!("{who}, in a role like yours, worked on it"))
+                        };
+                        add(o, w, reason);
+                    }
+                }
+                for (container, c) in g.containers_of(me) {
+                    for &o in &c.objects {
+                        add(o, 0.8, format!("new in {container}, where you work"));
+                    }
+                }
+                let mut out: Vec<Recommendation> = by
+                    .into_iter()
+                    .map(|(o, (score, reasons))| Recommendation {
+                        document: doc_ref(g, o),
+                        score,
+                        reasons,
+                    })
+                    .collect();
+                out.sort_by(|a, b| {
+                    b.score
+                        .total_cmp(&a.score)
+                        .then_with(|| a.document.id.cmp(&b.document.id))
+                });
+                out
+            })
+            .unwrap_or_default();
+        recommendations.truncate(limit);
+        Ok(RecommendationsView {
+            person: person.to_owned(),
+            personalized: true,
+            decision,
+            recommendations,
+        })
+    }
+
+    /// A person with their affiliation, where the gate allows it.
+    ///
+    /// # Errors
+    /// [`EngineError::PersonNotFound`]; store failure.
+    pub async fn person_view(&self, tenant: &str, id: &str) -> Result<PersonView, EngineError> {
+        let person = self.person(tenant, id).await?;
+        let organization = person
+            .email
+            .as_deref()
+            .and_then(basis_core::affiliation::organization);
+        let affiliation = match organization {
+            Some(org)
+                if self
+                    .allowed_now(tenant, id, AFFILIATION, self.now())
+                    .await? =>
+            {
+                Some(AffiliationView {
+                    organization: org,
+                    source: "email_domain",
+                })
+            }
+            _ => None,
+        };
+        Ok(PersonView {
+            person,
+            affiliation,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use basis_core::affinity::AffinityParams;
+    use basis_core::event::Event;
+    use basis_core::subject::AccountStatus;
+    use std::collections::BTreeMap;
+
+    const DAY: i64 = 86_400_000;
+
+    fn person(id: &str, name: &str, teams: &[&str]) -> Person {
+        Person {
+            id: id.into(),
+            name: Some(name.into()),
+            email: Some(format!("{id}@acme.com")),
+            job_title: None,
+            department: None,
+            teams: teams.iter().map(|t| (*t).to_owned()).collect(),
+            country: None,
+            account: AccountStatus::Active,
+            timezone: None,
+            locale: None,
+            identities: BTreeMap::new(),
+        }
+    }
+
+    fn event(json: serde_json::Value) -> Event {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn graph() -> TenantGraph {
+        let mut g = TenantGraph::new(AffinityParams {
+            burst_weight: 0.0,
+            ..AffinityParams::default()
+        });
+        g.put_person(&person("ann", "Ann Arbor", &["eng"]));
+        g.put_person(&person("bob", "Bob Åkesson", &[]));
+        g.put_person(&person("bea", "Beatrice Bell", &["eng"]));
+        g.put_person(&person("ben", "Ben Brown", &[]));
+        g.put_person(&person("cat", "Cat Clark", &[]));
+        g
+    }
+
+    fn mention(g: &mut TenantGraph, from: &str, to: &str, at: i64) {
+        let e = event(serde_json::json!({
+            "id": format!("m-{from}-{to}-{at}"), "type": "comment.created",
+            "at": Timestamp(at).to_string(), "actor": from, "mentions": [to]
+        }));
+        g.apply(&e, &|_| true);
+    }
+
+    fn ranked(
+        g: &TenantGraph,
+        q: &MentionQuery,
+        now: i64,
+        tie_ok: &dyn Fn(u32) -> bool,
+    ) -> Vec<String> {
+        let ann = g.index("ann").unwrap();
+        let c = mention_candidates(g, ann, q);
+        rank_mentions(g, ann, q, &c, tie_ok, Timestamp(now))
+            .1
+            .into_iter()
+            .map(|s| s.person)
+            .collect()
+    }
+
+    fn q(prefix: &str, context: Option<&str>) -> MentionQuery {
+        MentionQuery {
+            prefix: prefix.into(),
+            context: context.map(str::to_owned),
+            limit: 10,
+            include_invitees: false,
+        }
+    }
+
+    #[test]
+    fn decay_orders_recent_over_old_and_prefix_is_accent_and_case_insensitive() {
+        let mut g = graph();
+        for k in 0..3 {
+            mention(&mut g, "ann", "ben", k * 1000);
+        }
+        mention(&mut g, "ann", "bob", 10 * DAY);
+        // Three mentions ten days ago (×0.1) lose to one today.
+        // Bea is in Ann's team (0.5): above Ben's decayed mentions (3 × 0.5^(10/3) ≈ 0.3),
+        // below Bob's fresh one.
+        assert_eq!(
+            ranked(&g, &q("b", None), 10 * DAY, &|_| true),
+            ["bob", "bea", "ben"]
+        );
+        // Three days later both decayed by half: the order holds; "AKE" finds Åkesson.
+        assert_eq!(ranked(&g, &q("AKE", None), 13 * DAY, &|_| true), ["bob"]);
+        // Without the tie (objection) Ben and Bob fall back to name order, Bea by team.
+        assert_eq!(
+            ranked(&g, &q("b", None), 10 * DAY, &|_| false),
+            ["bea", "ben", "bob"]
+        );
+    }
+
+    #[test]
+    fn type_weights_and_context_and_team_boosts() {
+        let mut g = graph();
+        // Cat is assigned by Ann (0.8), Ben mentioned (1.0).
+        g.apply(
+            &event(serde_json::json!({"id": "a1", "type": "task.assigned", "at": Timestamp(0).to_string(),
+                "actor": "ann", "assignee": "cat", "object": {"id": "t-1", "kind": "ticket"}})),
+            &|_| true,
+        );
+        mention(&mut g, "ann", "ben", 0);
+        assert_eq!(
+            ranked(&g, &q("", None), 0, &|_| true)[..3],
+            ["ben", "cat", "bea"]
+        );
+        // Bob wrote the page Ann is on: participant of the context beats the mention.
+        g.apply(
+            &event(serde_json::json!({"id": "c1", "type": "content.created", "at": Timestamp(0).to_string(),
+                "actor": "bob", "object": {"id": "page-1", "title": "Plan", "container": "space-x"}})),
+            &|_| true,
+        );
+        assert_eq!(ranked(&g, &q("", Some("page-1")), 0, &|_| true)[0], "bob");
+    }
+
+    #[test]
+    fn people_who_cannot_see_the_context_are_left_out_or_flagged() {
+        let mut g = graph();
+        g.apply(
+            &event(serde_json::json!({"id": "c1", "type": "content.created", "at": Timestamp(0).to_string(),
+                "actor": "ann", "object": {"id": "secret", "visibility": {"members": ["eng", "cat"]}}})),
+            &|_| true,
+        );
+        mention(&mut g, "ann", "ben", 0);
+        let visible = ranked(&g, &q("", Some("secret")), 0, &|_| true);
+        assert!(visible.contains(&"bea".to_owned()) && visible.contains(&"cat".to_owned()));
+        assert!(!visible.contains(&"ben".to_owned()));
+        let ann = g.index("ann").unwrap();
+        let mut query = q("", Some("secret"));
+        query.include_invitees = true;
+        let c = mention_candidates(&g, ann, &query);
+        let (_, all) = rank_mentions(&g, ann, &query, &c, &|_| true, Timestamp(0));
+        let ben = all.iter().find(|s| s.person == "ben").unwrap();
+        assert!(!ben.can_see_context);
+        assert!(all.last().is_some_and(|s| !s.can_see_context));
+    }
+}

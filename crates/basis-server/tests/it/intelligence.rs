@@ -1,0 +1,498 @@
+//! The interaction graph through the API: @mention suggestions, connections, experts,
+//! recommendations and affiliation — ranked by interactions only where the gate allows, never
+//! revealing content or people the asker may not see, forgetting erased people.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+const MENTIONS: &str = "functional.service.improve.mentions";
+
+/// Ann (team eng, acme.com) mentions Bob three times and Dan once; Bob wrote a public Kafka
+/// guide Dan commented on; Cat wrote a Kafka payroll page only Ann and Cat may see; Eve is in
+/// team eng; Fay is at acme.com too.
+async fn workspace() -> (TestApp, i64) {
+    let app = spawn_app().await;
+    for (id, name, email, teams, dept) in [
+        (
+            "ann",
+            "Ann Arbor",
+            "ann@acme.com",
+            vec!["eng"],
+            "Engineering",
+        ),
+        (
+            "bob",
+            "Bob Åkesson",
+            "bob@mail.acme.com",
+            vec![],
+            "Engineering",
+        ),
+        ("cat", "Cat Clark", "cat@gmail.com", vec![], "Finance"),
+        (
+            "dan",
+            "Dan Dorsey",
+            "dan@partner.io",
+            vec!["ops"],
+            "Operations",
+        ),
+        ("eve", "Eve Evans", "eve@acme.com", vec!["eng"], "Support"),
+        ("fay", "Fay Fox", "fay@acme.com", vec![], "Legal"),
+    ] {
+        let r = app
+            .put_person(
+                id,
+                json!({ "name": name, "email": email, "teams": teams, "department": dept, "country": "DE" }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let mut events = vec![
+        json!({ "id": "g1", "type": "content.created", "at": "2026-10-20T09:00:00Z", "actor": "bob",
+                "object": { "id": "guide", "kind": "page", "title": "Kafka tuning guide",
+                            "body": "Partitions, consumer lag and retention for Kafka clusters.",
+                            "container": "space-ENG", "visibility": { "public": true } } }),
+        json!({ "id": "g2", "type": "comment.created", "at": "2026-10-21T09:00:00Z", "actor": "dan",
+                "object": { "id": "guide", "container": "space-ENG" } }),
+        json!({ "id": "s1", "type": "content.created", "at": "2026-10-22T09:00:00Z", "actor": "cat",
+                "object": { "id": "payroll", "kind": "page", "title": "Kafka payroll migration",
+                            "body": "Moving payroll events to Kafka.", "container": "space-FIN",
+                            "visibility": { "members": ["ann", "cat"] } } }),
+        json!({ "id": "d1", "type": "comment.created", "at": "2026-10-28T09:00:00Z", "actor": "ann",
+                "object": { "id": "plan", "kind": "page", "title": "Q4 plan", "container": "space-ENG" },
+                "mentions": ["dan"] }),
+    ];
+    for k in 0..3 {
+        events.push(json!({ "id": format!("m{k}"), "type": "comment.created",
+            "at": format!("2026-10-{}T09:00:00Z", 29 + k), "actor": "ann",
+            "object": { "id": "plan", "container": "space-ENG" }, "mentions": ["bob"] }));
+    }
+    let r = app.ingest(&Value::Array(events)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let seq = r.body["seq"].as_i64().unwrap();
+    (app, seq)
+}
+
+fn people(list: &Value, field: &str) -> Vec<String> {
+    list[field]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["person"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn signals(list: &Value, person: &str) -> Vec<String> {
+    list["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["person"] == person)
+        .map(|s| {
+            s["signals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["signal"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn service_get(app: &TestApp, path: &str) -> Value {
+    let r = app.send(Method::GET, path, Some(&app.service), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+    r.body
+}
+
+#[tokio::test]
+async fn suggestions_rank_by_interactions_explain_and_match_names_loosely() {
+    let (app, seq) = workspace().await;
+    let s = service_get(
+        &app,
+        &format!("/v1/people/ann/mention-suggestions?min_seq={seq}"),
+    )
+    .await;
+    assert_eq!(s["personalized"], true, "{s}");
+    let order = people(&s, "suggestions");
+    // Dan's one mention four days ago (×0.4 at a 3-day half-life) ranks below Eve's team.
+    assert_eq!(order[..3], ["bob", "eve", "dan"], "{s}");
+    let detail = s["suggestions"][0]["signals"][0]["detail"]
+        .as_str()
+        .unwrap();
+    assert!(detail.contains("you mentioned them 3 times"), "{detail}");
+    // Case- and accent-insensitive prefix on name, id and e-mail.
+    let s = service_get(&app, "/v1/people/ann/mention-suggestions?prefix=AKE").await;
+    assert_eq!(people(&s, "suggestions"), ["bob"]);
+    let s = service_get(&app, "/v1/people/ann/mention-suggestions?prefix=e").await;
+    assert_eq!(
+        people(&s, "suggestions"),
+        ["eve"],
+        "team signal, no one else starts with e"
+    );
+    assert!(signals(&s, "eve").contains(&"team".to_owned()));
+    // Fay shares Ann's e-mail organization: the boost says so.
+    let s = service_get(&app, "/v1/people/ann/mention-suggestions?prefix=fa").await;
+    assert!(
+        signals(&s, "fay").contains(&"organization".to_owned()),
+        "{s}"
+    );
+    // Bad input is a 400, an unknown person a 404, a privacy token is refused.
+    app.send(
+        Method::GET,
+        "/v1/people/ann/mention-suggestions?limit=0",
+        Some(&app.service),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::BAD_REQUEST, "bad_query");
+    app.send(
+        Method::GET,
+        "/v1/people/nobody/mention-suggestions",
+        Some(&app.service),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND, "person_not_found");
+    let token = app
+        .send(
+            Method::POST,
+            "/v1/people/ann/privacy-token",
+            Some(&app.service),
+            None,
+        )
+        .await
+        .body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.send(
+        Method::GET,
+        "/v1/people/ann/mention-suggestions",
+        Some(&token),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
+async fn an_objection_by_either_person_removes_the_edge_but_not_the_name() {
+    let (app, seq) = workspace().await;
+    let path = format!("/v1/people/ann/mention-suggestions?prefix=bo&min_seq={seq}");
+    assert!(signals(&service_get(&app, &path).await, "bob").contains(&"affinity".to_owned()));
+    // Bob objects: Ann still finds him by name, without the edge.
+    let r = app
+        .post("/v1/people/bob/objections", json!({ "purpose": MENTIONS }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    app.clock.advance_millis(1);
+    let s = service_get(&app, &path).await;
+    assert_eq!(people(&s, "suggestions"), ["bob"]);
+    assert!(!signals(&s, "bob").contains(&"affinity".to_owned()), "{s}");
+    assert_eq!(s["personalized"], true);
+    // Ann objects (Bob lifted his): nothing personal ranks, and the answer says why.
+    app.send(
+        Method::DELETE,
+        &format!("/v1/people/bob/objections/{MENTIONS}"),
+        Some(&app.service),
+        None,
+    )
+    .await;
+    app.post("/v1/people/ann/objections", json!({ "purpose": MENTIONS }))
+        .await;
+    app.clock.advance_millis(1);
+    let s = service_get(&app, &path).await;
+    assert_eq!(s["personalized"], false);
+    assert_eq!(s["decision"]["reason"], "objected");
+    assert!(s["fallback"].as_str().unwrap().contains("name"), "{s}");
+    assert_eq!(people(&s, "suggestions"), ["bob"]);
+    assert!(!signals(&s, "bob").contains(&"affinity".to_owned()), "{s}");
+}
+
+#[tokio::test]
+async fn no_answer_reveals_content_or_people_the_asker_may_not_see() {
+    let (app, seq) = workspace().await;
+    // Writing on the payroll page: only people who can see it are suggested.
+    let s = service_get(
+        &app,
+        &format!("/v1/people/ann/mention-suggestions?context=payroll&min_seq={seq}"),
+    )
+    .await;
+    assert_eq!(s["context_used"], true);
+    assert_eq!(people(&s, "suggestions"), ["cat"], "{s}");
+    let s = service_get(
+        &app,
+        "/v1/people/ann/mention-suggestions?context=payroll&include_invitees=true",
+    )
+    .await;
+    let bob = s["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["person"] == "bob")
+        .unwrap();
+    assert_eq!(bob["can_see_context"], false);
+    assert_eq!(s["suggestions"][0]["person"], "cat");
+    // Eve cannot see the payroll page: naming it as context tells her nothing about it.
+    let hidden = service_get(&app, "/v1/people/eve/mention-suggestions?context=payroll").await;
+    let unknown = service_get(
+        &app,
+        "/v1/people/eve/mention-suggestions?context=no-such-page",
+    )
+    .await;
+    assert_eq!(hidden["context_used"], false);
+    assert_eq!(hidden["suggestions"], unknown["suggestions"]);
+    // Experts on Kafka: Ann sees Cat's payroll page, Eve does not.
+    let ann = service_get(&app, "/v1/experts?topic=kafka&as=ann").await;
+    assert_eq!(ann["documents_considered"], 2);
+    assert!(people(&ann, "experts").contains(&"cat".to_owned()), "{ann}");
+    let eve = service_get(&app, "/v1/experts?topic=kafka&as=eve").await;
+    assert_eq!(eve["documents_considered"], 1);
+    assert!(!eve.to_string().contains("payroll"), "{eve}");
+    assert_eq!(
+        people(&eve, "experts"),
+        ["bob", "dan"],
+        "author before commenter"
+    );
+    // Recommendations: the payroll page is never offered to someone who cannot see it.
+    let recs = service_get(&app, "/v1/people/eve/recommendations").await;
+    assert!(!recs.to_string().contains("payroll"), "{recs}");
+    // Bad queries.
+    app.send(
+        Method::GET,
+        "/v1/experts?topic=kafka",
+        Some(&app.service),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::BAD_REQUEST, "bad_query");
+    app.send(
+        Method::GET,
+        "/v1/experts?topic=the&as=ann",
+        Some(&app.service),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+}
+
+#[tokio::test]
+async fn objected_experts_never_appear_and_erasure_removes_a_person_everywhere() {
+    let (app, seq) = workspace().await;
+    let experts = service_get(
+        &app,
+        &format!("/v1/experts?topic=kafka+tuning&as=eve&min_seq={seq}"),
+    )
+    .await;
+    assert_eq!(experts["experts"][0]["person"], "bob");
+    assert_eq!(
+        experts["experts"][0]["evidence"][0]["roles"],
+        json!(["created"])
+    );
+    let r = app
+        .post(
+            "/v1/people/bob/objections",
+            json!({ "purpose": "personalize.content.profiling" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    app.clock.advance_millis(1);
+    let experts = service_get(&app, "/v1/experts?topic=kafka+tuning&as=eve").await;
+    assert!(
+        !people(&experts, "experts").contains(&"bob".to_owned()),
+        "{experts}"
+    );
+    // Dan is erased: gone from suggestions (even by name), connections, experts.
+    let r = app
+        .send(Method::DELETE, "/v1/people/dan", Some(&app.admin), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    for path in [
+        "/v1/people/ann/mention-suggestions",
+        "/v1/people/ann/mention-suggestions?prefix=dan",
+        "/v1/people/ann/connections",
+        "/v1/experts?topic=kafka&as=ann",
+        "/v1/people/ann/recommendations",
+    ] {
+        let body = service_get(&app, path).await.to_string();
+        assert!(
+            !body.contains("dan") && !body.contains("Dorsey"),
+            "{path}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn connections_and_recommendations_explain_themselves_and_follow_the_gate() {
+    let (app, seq) = workspace().await;
+    let c = service_get(&app, &format!("/v1/people/ann/connections?min_seq={seq}")).await;
+    assert_eq!(c["personalized"], true);
+    assert_eq!(people(&c, "connections")[..3], ["bob", "eve", "dan"], "{c}");
+    assert!(
+        c["connections"][0]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("you mentioned them 3 times")
+    );
+    assert_eq!(c["connections"][1]["reasons"], json!(["both in team eng"]));
+    assert_eq!(
+        c["connections"][2]["reasons"],
+        json!([
+            "you mentioned them once",
+            "1 interaction, the last on 2026-10-28"
+        ])
+    );
+    // Bob opts out of connections: his tie no longer counts; team membership still does.
+    let r = app
+        .post(
+            "/v1/people/bob/opt-outs",
+            json!({ "purpose": "personalize.content.connections" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    app.clock.advance_millis(1);
+    let c = service_get(&app, "/v1/people/ann/connections").await;
+    assert_eq!(people(&c, "connections"), ["eve", "dan"], "{c}");
+    // Ann has not touched Bob's Kafka guide: recommended because of Bob, with the reason.
+    let r = service_get(&app, "/v1/people/ann/recommendations").await;
+    assert_eq!(r["personalized"], true);
+    let guide = r["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["document"]["id"] == "guide")
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(guide["reasons"].to_string().contains("Bob"), "{guide}");
+    // Content Ann already worked on is not recommended.
+    assert!(!r.to_string().contains("\"plan\""), "{r}");
+    // Ann opts out: nothing is recommended from her data, and the answer says why.
+    app.post(
+        "/v1/people/ann/opt-outs",
+        json!({ "purpose": "personalize.content.recommendations" }),
+    )
+    .await;
+    app.clock.advance_millis(1);
+    let r = service_get(&app, "/v1/people/ann/recommendations").await;
+    assert_eq!(r["personalized"], false);
+    assert_eq!(r["decision"]["reason"], "opted_out");
+    assert_eq!(r["recommendations"], json!([]));
+}
+
+#[tokio::test]
+async fn affiliation_comes_from_the_email_domain_and_an_objection_removes_it() {
+    let (app, _) = workspace().await;
+    assert_eq!(
+        app.get("/v1/people/bob").await.body["affiliation"]["organization"],
+        "acme.com"
+    );
+    assert!(
+        app.get("/v1/people/cat")
+            .await
+            .body
+            .get("affiliation")
+            .is_none(),
+        "free mail"
+    );
+    let r = app
+        .post(
+            "/v1/people/bob/objections",
+            json!({ "purpose": "personalize.system.affiliation" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    app.clock.advance_millis(1);
+    assert!(
+        app.get("/v1/people/bob")
+            .await
+            .body
+            .get("affiliation")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn another_tenant_sees_nothing_of_this_graph() {
+    let (app, _) = workspace().await;
+    let other = app
+        .engine
+        .create_key("globex", basis_store::Role::Service, "globex")
+        .await
+        .unwrap();
+    app.send(
+        Method::GET,
+        "/v1/people/ann/mention-suggestions",
+        Some(&other),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND, "person_not_found");
+    app.send(
+        Method::GET,
+        "/v1/experts?topic=kafka&as=ann",
+        Some(&other),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::NOT_FOUND, "person_not_found");
+}
+
+#[tokio::test]
+async fn the_graph_is_rebuilt_from_the_log_after_a_restart_without_erased_people() {
+    use basis_engine::intelligence::MentionQuery;
+    use basis_engine::projections::Outcome;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = basis_server::ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        ..basis_server::ServerConfig::default()
+    };
+    let clock = std::sync::Arc::new(basis_core::clock::ManualClock::new(crate::helpers::at(
+        crate::helpers::T0,
+    )));
+    let q = MentionQuery {
+        limit: 10,
+        ..MentionQuery::default()
+    };
+    let ranked = |engine: basis_engine::Engine| {
+        let q = q.clone();
+        async move {
+            let worker = engine.graph_worker();
+            while let Outcome::Applied { .. } = worker.try_execute_next().await.unwrap() {}
+            engine
+                .mention_suggestions("acme", "ann", &q, None)
+                .await
+                .unwrap()
+                .suggestions
+                .into_iter()
+                .map(|s| s.person)
+                .collect::<Vec<_>>()
+        }
+    };
+    let (engine, _) = basis_server::open_engine(&config, clock.clone())
+        .await
+        .unwrap();
+    for id in ["ann", "bob", "cat"] {
+        engine
+            .put_person("acme", id, basis_core::person::PersonInput::default())
+            .await
+            .unwrap();
+    }
+    let events = json!([
+        { "id": "a", "type": "comment.created", "at": "2026-10-31T09:00:00Z", "actor": "ann", "mentions": ["bob"] },
+        { "id": "b", "type": "comment.created", "at": "2026-10-30T09:00:00Z", "actor": "ann", "mentions": ["cat"] }
+    ]);
+    let batch = basis_engine::ingest::parse_batch(&events.to_string(), false).unwrap();
+    engine.ingest("acme", batch).await.unwrap();
+    assert_eq!(ranked(engine.clone()).await, ["bob", "cat"]);
+    let actor = basis_engine::Actor {
+        tenant: "acme",
+        name: "test",
+    };
+    engine.erase_person(&actor, "bob").await.unwrap();
+    assert_eq!(ranked(engine.clone()).await, ["cat"]);
+    drop(engine);
+    let (engine, _) = basis_server::open_engine(&config, clock).await.unwrap();
+    assert_eq!(ranked(engine).await, ["cat"]);
+}
