@@ -27,6 +27,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         clients: usize,
     },
+    /// @mention suggestions on a synthetic graph against a SQL aggregation in SQLite, memory per
+    /// person and tie, update throughput.
+    Mentions {
+        /// People in the workspace.
+        #[arg(long, default_value_t = 100_000)]
+        people: usize,
+        /// Interactions between them, over the past year.
+        #[arg(long, default_value_t = 10_000_000)]
+        interactions: usize,
+        /// Suggestion requests timed on the graph.
+        #[arg(long, default_value_t = 20_000)]
+        queries: usize,
+        /// Of those, how many are also timed as SQL.
+        #[arg(long, default_value_t = 2_000)]
+        sql_queries: usize,
+    },
     /// Webhook throughput (signed GitHub `issue_comment` deliveries) against `POST /v1/events`
     /// with the equivalent native events, one per request, same run.
     Hooks {
@@ -47,6 +63,12 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             clients,
         } => ingest(events, batch, clients).await,
         BenchCommand::Hooks { payloads, clients } => hooks(payloads, clients).await,
+        BenchCommand::Mentions {
+            people,
+            interactions,
+            queries,
+            sql_queries,
+        } => crate::bench_graph::mentions(people, interactions, queries, sql_queries).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `basis`: the command line. Thin: parse flags, build config, call the library.
 
 mod bench;
+mod bench_graph;
 mod demo;
 mod eval;
 mod import;

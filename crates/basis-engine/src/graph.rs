@@ -82,6 +82,20 @@ pub struct Profile {
     /// Organization from the e-mail domain (use only where the gate allows affiliation).
     pub organization: Option<Box<str>>,
     keys: Vec<Box<str>>,
+    first_word: Option<Box<str>>,
+    sort_key: u64,
+}
+
+impl Profile {
+    /// The first eight bytes of the folded name, big-endian: orders by name cheaply.
+    pub fn sort_key(&self) -> u64 {
+        self.sort_key
+    }
+
+    /// The folded first word of the name.
+    pub fn first_word(&self) -> Option<&str> {
+        self.first_word.as_deref()
+    }
 }
 
 /// Who may see an object.
@@ -374,6 +388,18 @@ impl TenantGraph {
                 .and_then(affiliation::organization)
                 .map(Box::from),
             keys,
+            sort_key: person.name.as_deref().map_or(u64::MAX, |n| {
+                let mut key = [0u8; 8];
+                for (slot, b) in key.iter_mut().zip(text::fold(n).bytes()) {
+                    *slot = b;
+                }
+                u64::from_be_bytes(key)
+            }),
+            first_word: person
+                .name
+                .as_deref()
+                .and_then(|n| text::words(n).next())
+                .map(String::into_boxed_str),
         });
     }
 

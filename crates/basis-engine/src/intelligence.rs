@@ -24,7 +24,7 @@ use crate::{Engine, EngineError};
 /// Most results any of these reads returns.
 pub const MAX_LIMIT: usize = 100;
 /// People matched by prefix alone considered per request (those with other signals always are).
-const PREFIX_SCAN: usize = 1_000;
+const PREFIX_SCAN: usize = 200;
 /// People taken from a context's member list (teams expanded).
 const LISTED_CAP: usize = 2_000;
 
@@ -36,6 +36,8 @@ const CONTAINER_MEMBER: f64 = 1.0;
 const SAME_TEAM: f64 = 0.5;
 /// Boost for the same e-mail organization.
 const SAME_ORGANIZATION: f64 = 0.25;
+/// Orders otherwise equal people: the prefix matches the first name.
+const NAME_MATCH: f64 = 0.01;
 
 /// Why an item ranks where it does.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -62,6 +64,21 @@ pub struct MentionSuggestion {
     pub can_see_context: bool,
     /// What placed them here.
     pub signals: Vec<Signal>,
+    /// The tie behind the affinity signal, explained once the list is final.
+    #[serde(skip)]
+    tie: Option<Tie>,
+}
+
+/// Writes the affinity signal's explanation for the suggestions that made the list (done last,
+/// so only what is returned is explained).
+pub fn explain(suggestions: &mut [MentionSuggestion]) {
+    for s in suggestions {
+        if let Some(tie) = s.tie.take()
+            && let Some(signal) = s.signals.iter_mut().find(|x| x.signal == "affinity")
+        {
+            signal.detail = tie_reasons(&tie).join("; ");
+        }
+    }
 }
 
 /// `GET /v1/people/{id}/mention-suggestions`.
@@ -358,13 +375,12 @@ fn active(g: &TenantGraph, i: u32) -> bool {
 }
 
 /// Gathers @mention candidates for `asker`: their ties, the context's people, their teams, and
-/// people matched by prefix.
-fn mention_candidates(g: &TenantGraph, asker: u32, q: &MentionQuery) -> Vec<u32> {
+/// people matched by prefix. The first half of a suggestion (public for benchmarks).
+pub fn mention_candidates(g: &TenantGraph, asker: u32, q: &MentionQuery) -> Vec<u32> {
     let words: Vec<String> = text::words(&q.prefix).collect();
-    let mut seen: HashSet<u32> = HashSet::new();
     let mut out = Vec::new();
-    let mut take = |i: u32, out: &mut Vec<u32>| {
-        if i != asker && seen.insert(i) && active(g, i) && g.matches(i, &words) {
+    let take = |i: u32, out: &mut Vec<u32>| {
+        if i != asker && active(g, i) && g.matches(i, &words) {
             out.push(i);
         }
     };
@@ -388,19 +404,34 @@ fn mention_candidates(g: &TenantGraph, asker: u32, q: &MentionQuery) -> Vec<u32>
             take(i, &mut out);
         }
     }
+    out.sort_unstable();
+    out.dedup();
     out
 }
 
-/// Ranks candidates. `tie_ok(i)` says whether the asker's tie to `i` may be used (both allow
-/// the purpose); `None` means the writer's own gate refused.
-fn rank_mentions(
+/// Ranks candidates; the second half of a suggestion. `tie_ok(i)` says whether the asker's tie
+/// to `i` may be used (both allow the purpose). Scores every candidate without allocating, then
+/// explains only the best `keep`. Returns whether a visible context was used.
+pub fn rank_mentions(
     g: &TenantGraph,
     asker: u32,
     q: &MentionQuery,
     candidates: &[u32],
     tie_ok: &dyn Fn(u32) -> bool,
     now: Timestamp,
+    keep: usize,
 ) -> (bool, Vec<MentionSuggestion>) {
+    struct Scored<'a> {
+        i: u32,
+        profile: &'a crate::graph::Profile,
+        score: f64,
+        can_see: bool,
+        tie: Option<(&'a Tie, f64)>,
+        participant: bool,
+        member: bool,
+        team: Option<&'a str>,
+        first_name: bool,
+    }
     let ctx = Context::resolve(g, asker, q.context.as_deref());
     let participants: HashSet<u32> = ctx
         .as_ref()
@@ -412,77 +443,122 @@ fn rank_mentions(
         .as_ref()
         .map(|c| c.members(g).into_iter().collect())
         .unwrap_or_default();
-    let asker_teams = g
-        .profile(asker)
-        .map(|p| p.teams.clone())
-        .unwrap_or_default();
+    let asker_teams: &[Box<str>] = g.profile(asker).map_or(&[], |p| p.teams.as_slice());
     let words: Vec<String> = text::words(&q.prefix).collect();
-    let mut out = Vec::new();
+    let mut scored: Vec<Scored<'_>> = Vec::with_capacity(candidates.len());
     for &c in candidates {
         // The graph may have changed since candidates were gathered (an erasure).
         let Some(profile) = g.profile(c).filter(|p| p.active) else {
             continue;
         };
-        if c == asker || !g.matches(c, &words) {
+        if c == asker {
             continue;
         }
         let can_see = ctx.as_ref().is_none_or(|x| x.can_see(g, c));
         if !can_see && !q.include_invitees {
             continue;
         }
-        let mut signals = Vec::new();
-        if let Some(tie) = g.affinity.tie(asker, c).filter(|_| tie_ok(c)) {
-            let score = g.affinity.tie_score(tie, now);
-            signals.push(Signal {
-                signal: "affinity",
-                score,
-                detail: tie_reasons(tie).join("; "),
-            });
-        }
-        if participants.contains(&c) {
-            signals.push(Signal {
-                signal: "context_participant",
-                score: CONTEXT_PARTICIPANT,
-                detail: "takes part in this context".into(),
-            });
-        }
-        if members.contains(&c) {
-            signals.push(Signal {
-                signal: "container_member",
-                score: CONTAINER_MEMBER,
-                detail: "member of its space".into(),
-            });
-        }
-        if let Some(team) = profile.teams.iter().find(|t| asker_teams.contains(t)) {
-            signals.push(Signal {
-                signal: "team",
-                score: SAME_TEAM,
-                detail: format!("both in team {team}"),
-            });
-        }
+        let tie = g
+            .affinity
+            .tie(asker, c)
+            .filter(|_| tie_ok(c))
+            .map(|t| (t, g.affinity.tie_score(t, now)));
+        let participant = participants.contains(&c);
+        let member = members.contains(&c);
+        let team = profile
+            .teams
+            .iter()
+            .find(|t| asker_teams.contains(t))
+            .map(|t| &**t);
         // Name match quality only orders otherwise equal people: the first word of the name
         // before a later one.
-        let first_name = profile
-            .name
-            .as_deref()
-            .and_then(|n| text::words(n).next())
-            .is_some_and(|w| words.first().is_some_and(|p| w.starts_with(p.as_str())));
-        if first_name {
-            signals.push(Signal {
-                signal: "name",
-                score: 0.01,
-                detail: "first name matches".into(),
-            });
-        }
-        out.push(MentionSuggestion {
-            person: profile.id.to_string(),
-            name: profile.name.as_deref().map(str::to_owned),
-            score: signals.iter().map(|s| s.score).sum(),
-            can_see_context: can_see,
-            signals,
+        let first_name = words
+            .first()
+            .zip(profile.first_word())
+            .is_some_and(|(p, w)| w.starts_with(p.as_str()));
+        let score = tie.map_or(0.0, |t| t.1)
+            + if participant {
+                CONTEXT_PARTICIPANT
+            } else {
+                0.0
+            }
+            + if member { CONTAINER_MEMBER } else { 0.0 }
+            + if team.is_some() { SAME_TEAM } else { 0.0 }
+            + if first_name { NAME_MATCH } else { 0.0 };
+        scored.push(Scored {
+            i: c,
+            profile,
+            score,
+            can_see,
+            tie,
+            participant,
+            member,
+            team,
+            first_name,
         });
     }
-    sort_suggestions(&mut out);
+    let order = |a: &Scored<'_>, b: &Scored<'_>| {
+        b.can_see
+            .cmp(&a.can_see)
+            .then(b.score.total_cmp(&a.score))
+            .then(a.profile.sort_key().cmp(&b.profile.sort_key()))
+            .then_with(|| a.profile.name.cmp(&b.profile.name))
+            .then(a.i.cmp(&b.i))
+    };
+    if scored.len() > keep {
+        scored.select_nth_unstable_by(keep, order);
+        scored.truncate(keep);
+    }
+    scored.sort_by(order);
+    let out = scored
+        .into_iter()
+        .map(|s| {
+            let mut signals = Vec::new();
+            if let Some((_, score)) = s.tie {
+                signals.push(Signal {
+                    signal: "affinity",
+                    score,
+                    detail: String::new(),
+                });
+            }
+            if s.participant {
+                signals.push(Signal {
+                    signal: "context_participant",
+                    score: CONTEXT_PARTICIPANT,
+                    detail: "takes part in this context".into(),
+                });
+            }
+            if s.member {
+                signals.push(Signal {
+                    signal: "container_member",
+                    score: CONTAINER_MEMBER,
+                    detail: "member of its space".into(),
+                });
+            }
+            if let Some(team) = s.team {
+                signals.push(Signal {
+                    signal: "team",
+                    score: SAME_TEAM,
+                    detail: format!("both in team {team}"),
+                });
+            }
+            if s.first_name {
+                signals.push(Signal {
+                    signal: "name",
+                    score: NAME_MATCH,
+                    detail: "first name matches".into(),
+                });
+            }
+            MentionSuggestion {
+                person: s.profile.id.to_string(),
+                name: s.profile.name.as_deref().map(str::to_owned),
+                score: s.score,
+                can_see_context: s.can_see,
+                signals,
+                tie: s.tie.map(|(t, _)| *t),
+            }
+        })
+        .collect();
     (ctx.is_some(), out)
 }
 
@@ -568,15 +644,15 @@ impl Engine {
         let (context_used, mut suggestions) = self
             .with_tenant(tenant, |g| {
                 let tie_ok = |i: u32| usable.contains(g.id(i));
-                rank_mentions(g, asker, q, &candidates, &tie_ok, now)
+                rank_mentions(g, asker, q, &candidates, &tie_ok, now, limit * 3)
             })
             .unwrap_or_default();
         // The organization boost, where both allow affiliation, orders the leading window.
-        suggestions.truncate(limit * 3);
         self.boost_organization(tenant, person, &mut suggestions, now)
             .await?;
         sort_suggestions(&mut suggestions);
         suggestions.truncate(limit);
+        explain(&mut suggestions);
         let fallback = (!decision.allowed).then(|| {
             format!(
                 "ranked by context membership and name only: {} for {MENTIONS}",
@@ -1030,7 +1106,7 @@ mod tests {
     ) -> Vec<String> {
         let ann = g.index("ann").unwrap();
         let c = mention_candidates(g, ann, q);
-        rank_mentions(g, ann, q, &c, tie_ok, Timestamp(now))
+        rank_mentions(g, ann, q, &c, tie_ok, Timestamp(now), 10)
             .1
             .into_iter()
             .map(|s| s.person)
@@ -1108,7 +1184,7 @@ mod tests {
         let mut query = q("", Some("secret"));
         query.include_invitees = true;
         let c = mention_candidates(&g, ann, &query);
-        let (_, all) = rank_mentions(&g, ann, &query, &c, &|_| true, Timestamp(0));
+        let (_, all) = rank_mentions(&g, ann, &query, &c, &|_| true, Timestamp(0), 10);
         let ben = all.iter().find(|s| s.person == "ben").unwrap();
         assert!(!ben.can_see_context);
         assert!(all.last().is_some_and(|s| !s.can_see_context));

@@ -8,7 +8,9 @@ use std::sync::Mutex;
 use basis_core::{Basis, Timestamp};
 use basis_store::{LedgerRow, Store, StoreError};
 
-type Key = (String, String, String, Basis, i64);
+/// One subject's cells: (purpose, basis, day) and counts — a handful per subject and day, so a
+/// list beats a map.
+type SubjectCells = Vec<(String, Basis, i64, Cell)>;
 
 #[derive(Debug, Clone, Copy)]
 struct Cell {
@@ -18,10 +20,62 @@ struct Cell {
     last_at: Timestamp,
 }
 
+impl Cell {
+    fn add(&mut self, other: &Cell) {
+        self.allowed += other.allowed;
+        self.denied += other.denied;
+        self.first_at = self.first_at.min(other.first_at);
+        self.last_at = self.last_at.max(other.last_at);
+    }
+}
+
+/// Counts by tenant and subject. Keyed so that counting a decision about someone already in
+/// the buffer allocates nothing (lookups by `&str`).
+#[derive(Debug, Default)]
+struct Buffer {
+    by: HashMap<String, HashMap<String, SubjectCells>>,
+    len: usize,
+}
+
+impl Buffer {
+    fn add(
+        &mut self,
+        tenant: &str,
+        subject: &str,
+        purpose: &str,
+        basis: Basis,
+        day: i64,
+        c: &Cell,
+    ) {
+        if !self.by.contains_key(tenant) {
+            self.by.insert(tenant.to_owned(), HashMap::new());
+        }
+        let Some(subjects) = self.by.get_mut(tenant) else {
+            return;
+        };
+        if !subjects.contains_key(subject) {
+            subjects.insert(subject.to_owned(), Vec::new());
+        }
+        let Some(cells) = subjects.get_mut(subject) else {
+            return;
+        };
+        match cells
+            .iter_mut()
+            .find(|(p, b, d, _)| *d == day && *b == basis && p == purpose)
+        {
+            Some((.., cell)) => cell.add(c),
+            None => {
+                cells.push((purpose.to_owned(), basis, day, *c));
+                self.len += 1;
+            }
+        }
+    }
+}
+
 /// Buffered ledger counts.
 #[derive(Debug, Default)]
 pub struct Ledger {
-    cells: Mutex<HashMap<Key, Cell>>,
+    cells: Mutex<Buffer>,
 }
 
 /// Buffered cells past which the next record asks for a flush.
@@ -38,30 +92,17 @@ impl Ledger {
         at: Timestamp,
         allowed: bool,
     ) -> bool {
-        let Ok(mut cells) = self.cells.lock() else {
+        let Ok(mut buffer) = self.cells.lock() else {
             return false;
         };
-        let key = (
-            tenant.to_owned(),
-            subject.to_owned(),
-            purpose.to_owned(),
-            basis,
-            at.day(),
-        );
-        let cell = cells.entry(key).or_insert(Cell {
-            allowed: 0,
-            denied: 0,
+        let cell = Cell {
+            allowed: i64::from(allowed),
+            denied: i64::from(!allowed),
             first_at: at,
             last_at: at,
-        });
-        if allowed {
-            cell.allowed += 1;
-        } else {
-            cell.denied += 1;
-        }
-        cell.first_at = cell.first_at.min(at);
-        cell.last_at = cell.last_at.max(at);
-        cells.len() >= FLUSH_THRESHOLD
+        };
+        buffer.add(tenant, subject, purpose, basis, at.day(), &cell);
+        buffer.len >= FLUSH_THRESHOLD
     }
 
     /// Writes the buffered counts to the store. On failure they are put back.
@@ -69,40 +110,39 @@ impl Ledger {
     /// # Errors
     /// When the store fails.
     pub async fn flush(&self, store: &dyn Store) -> Result<usize, StoreError> {
-        let taken: Vec<(Key, Cell)> = match self.cells.lock() {
-            Ok(mut cells) => cells.drain().collect(),
+        let taken = match self.cells.lock() {
+            Ok(mut buffer) => std::mem::take(&mut *buffer),
             Err(_) => return Ok(0),
         };
-        if taken.is_empty() {
-            return Ok(0);
-        }
-        let rows: Vec<LedgerRow> = taken
-            .iter()
-            .map(|((tenant, subject, purpose, basis, day), c)| LedgerRow {
-                tenant: tenant.clone(),
-                subject: subject.clone(),
-                purpose: purpose.clone(),
-                basis: basis.as_str().to_owned(),
-                day: *day,
-                allowed: c.allowed,
-                denied: c.denied,
-                first_at: c.first_at,
-                last_at: c.last_at,
-            })
-            .collect();
-        if let Err(e) = store.add_ledger(&rows).await {
-            if let Ok(mut cells) = self.cells.lock() {
-                for (key, c) in taken {
-                    let cell = cells.entry(key).or_insert(Cell {
-                        allowed: 0,
-                        denied: 0,
+        let mut rows: Vec<LedgerRow> = Vec::with_capacity(taken.len);
+        for (tenant, subjects) in &taken.by {
+            for (subject, cells) in subjects {
+                for (purpose, basis, day, c) in cells {
+                    rows.push(LedgerRow {
+                        tenant: tenant.clone(),
+                        subject: subject.clone(),
+                        purpose: purpose.clone(),
+                        basis: basis.as_str().to_owned(),
+                        day: *day,
+                        allowed: c.allowed,
+                        denied: c.denied,
                         first_at: c.first_at,
                         last_at: c.last_at,
                     });
-                    cell.allowed += c.allowed;
-                    cell.denied += c.denied;
-                    cell.first_at = cell.first_at.min(c.first_at);
-                    cell.last_at = cell.last_at.max(c.last_at);
+                }
+            }
+        }
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        if let Err(e) = store.add_ledger(&rows).await {
+            if let Ok(mut buffer) = self.cells.lock() {
+                for (tenant, subjects) in &taken.by {
+                    for (subject, cells) in subjects {
+                        for (purpose, basis, day, c) in cells {
+                            buffer.add(tenant, subject, purpose, *basis, *day, c);
+                        }
+                    }
                 }
             }
             return Err(e);
@@ -112,8 +152,10 @@ impl Ledger {
 
     /// Drops buffered counts about a person (erasure).
     pub fn forget(&self, tenant: &str, subject: &str) {
-        if let Ok(mut cells) = self.cells.lock() {
-            cells.retain(|(t, s, ..), _| !(t == tenant && s == subject));
+        if let Ok(mut buffer) = self.cells.lock()
+            && let Some(cells) = buffer.by.get_mut(tenant).and_then(|s| s.remove(subject))
+        {
+            buffer.len -= cells.len();
         }
     }
 }

@@ -14,12 +14,11 @@ use basis_store::{PrivacyKind, Store};
 
 use crate::EngineError;
 
-type Key = (String, String);
-
-/// Cached subject states.
+/// Cached subject states by tenant, then person: a hit is two lookups by `&str`, no allocation.
 #[derive(Debug, Default)]
 pub(crate) struct SubjectCache {
-    states: RwLock<HashMap<Key, Arc<SubjectState>>>,
+    states: RwLock<HashMap<String, HashMap<String, Arc<SubjectState>>>>,
+    len: AtomicU64,
     epoch: AtomicU64,
 }
 
@@ -34,8 +33,12 @@ impl SubjectCache {
         tenant: &str,
         person: &str,
     ) -> Result<Arc<SubjectState>, EngineError> {
-        let key = (tenant.to_owned(), person.to_owned());
-        if let Some(s) = self.states.read().ok().and_then(|m| m.get(&key).cloned()) {
+        if let Some(s) = self
+            .states
+            .read()
+            .ok()
+            .and_then(|m| m.get(tenant)?.get(person).cloned())
+        {
             return Ok(s);
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
@@ -43,10 +46,17 @@ impl SubjectCache {
         if let Ok(mut map) = self.states.write()
             && self.epoch.load(Ordering::SeqCst) == epoch
         {
-            if map.len() >= MAX_CACHED {
+            if self.len.load(Ordering::Relaxed) >= MAX_CACHED as u64 {
                 map.clear();
+                self.len.store(0, Ordering::Relaxed);
             }
-            map.insert(key, state.clone());
+            let replaced = map
+                .entry(tenant.to_owned())
+                .or_default()
+                .insert(person.to_owned(), state.clone());
+            if replaced.is_none() {
+                self.len.fetch_add(1, Ordering::Relaxed);
+            }
         }
         Ok(state)
     }
@@ -54,8 +64,10 @@ impl SubjectCache {
     /// Forgets a person's state after a change.
     pub(crate) fn invalidate(&self, tenant: &str, person: &str) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
-        if let Ok(mut map) = self.states.write() {
-            map.remove(&(tenant.to_owned(), person.to_owned()));
+        if let Ok(mut map) = self.states.write()
+            && map.get_mut(tenant).and_then(|m| m.remove(person)).is_some()
+        {
+            self.len.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
