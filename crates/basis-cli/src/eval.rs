@@ -5,13 +5,25 @@
 //! are ranked over the other employees before its recipients are revealed, and the message is
 //! ingested. Reported: MRR, MAP and Recall@5, beside recency and frequency baselines computed in
 //! the same run.
+//!
+//! Basis ranks through the product's own path: each message is a `message.sent` event applied to
+//! the interaction graph ([`TenantGraph::apply`]), and suggestions come from the same candidate
+//! gathering and ranking the API uses (everyone allowed by the gate here); people the ranking
+//! has no signal for follow in id order, as the protocol ranks every employee. A second line
+//! gives the thread (the subject without `Re:`/`Fw:`) as the context, so earlier participants of
+//! the thread get the context boost — outside the data set's protocol, labelled as such.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use basis_core::Timestamp;
-use basis_core::affinity::{AffinityGraph, AffinityParams, Interaction};
+use basis_core::affinity::AffinityParams;
+use basis_core::event::{Event, Object};
+use basis_core::person::Person;
+use basis_core::subject::AccountStatus;
+use basis_engine::graph::TenantGraph;
+use basis_engine::intelligence::{MentionQuery, mention_candidates, rank_mentions};
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -29,6 +41,32 @@ struct Message {
     id: u32,
     sender: u32,
     recipients: Vec<u32>,
+    thread: Option<String>,
+}
+
+/// The thread a subject belongs to: reply and forward prefixes stripped, case folded.
+fn thread_of(subject: &str) -> Option<String> {
+    let mut s = subject.trim();
+    loop {
+        let lower = s.to_ascii_lowercase();
+        let Some(prefix) = ["re:", "fw:", "fwd:"]
+            .iter()
+            .find(|p| lower.starts_with(**p))
+        else {
+            break;
+        };
+        s = s[prefix.len()..].trim_start();
+    }
+    let s = s.trim().to_lowercase();
+    (!s.is_empty()).then_some(s)
+}
+
+/// An employee as the product would know them.
+struct Employee {
+    id: u32,
+    name: String,
+    department: String,
+    title: String,
 }
 
 /// Quality figures.
@@ -54,13 +92,21 @@ fn read_tsv(path: &Path) -> anyhow::Result<Vec<Vec<String>>> {
         .collect())
 }
 
-fn load(dir: &Path) -> anyhow::Result<(Vec<u32>, Vec<Message>)> {
-    let employees: Vec<u32> = read_tsv(&dir.join("employees.tsv"))?
+fn load(dir: &Path) -> anyhow::Result<(Vec<Employee>, Vec<Message>)> {
+    let employees: Vec<Employee> = read_tsv(&dir.join("employees.tsv"))?
         .iter()
         .map(|row| {
-            row.first()
+            let id = row
+                .first()
                 .and_then(|id| id.parse().ok())
-                .context("employees.tsv: bad id")
+                .context("employees.tsv: bad id")?;
+            let field = |i: usize| row.get(i).cloned().unwrap_or_default();
+            Ok(Employee {
+                id,
+                name: field(1),
+                department: field(2),
+                title: field(4),
+            })
         })
         .collect::<anyhow::Result<_>>()?;
     let mut recipients: HashMap<u32, Vec<u32>> = HashMap::new();
@@ -87,25 +133,24 @@ fn load(dir: &Path) -> anyhow::Result<(Vec<u32>, Vec<Message>)> {
             id,
             sender,
             recipients: recipients.remove(&id).unwrap_or_default(),
+            thread: row.get(3).and_then(|s| thread_of(s)),
         });
     }
     messages.sort_by_key(|m| (m.at, m.id));
     Ok((employees, messages))
 }
 
-/// Runs the protocol with one ranking: `rank(sender, at)` orders candidates, `learn(message)`
-/// updates after each message.
+/// Runs the protocol with one ranking: `rank(message)` orders candidates knowing only the
+/// message's sender, time and thread; `learn(message)` updates after each message.
 fn evaluate(
-    employees: &[u32],
     messages: &[Message],
-    mut rank: impl FnMut(u32, Timestamp) -> Vec<u32>,
+    mut rank: impl FnMut(&Message) -> Vec<u32>,
     mut learn: impl FnMut(&Message),
 ) -> Quality {
     let cut = messages.len() * 8 / 10;
     for m in &messages[..cut] {
         learn(m);
     }
-    let _ = employees;
     let mut q = Quality::default();
     for m in &messages[cut..] {
         let truth: Vec<u32> = m
@@ -115,7 +160,7 @@ fn evaluate(
             .filter(|r| *r != m.sender)
             .collect();
         if !truth.is_empty() {
-            let ranked = rank(m.sender, m.at);
+            let ranked = rank(m);
             let positions: Vec<usize> = ranked
                 .iter()
                 .enumerate()
@@ -162,16 +207,77 @@ fn order(employees: &[u32], sender: u32, score: impl Fn(u32) -> f64) -> Vec<u32>
     scored.into_iter().map(|(e, _)| e).collect()
 }
 
-/// The three rankings on the data in `dir`: recency, frequency, Basis.
-pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 3]> {
+/// The product's ranking for `sender` at `at`, with an optional context; then everyone else in
+/// id order.
+fn product_rank(
+    g: &TenantGraph,
+    ids: &[u32],
+    sender: u32,
+    at: Timestamp,
+    context: Option<&str>,
+) -> Vec<u32> {
+    let Some(asker) = g.index(&format!("e{sender}")) else {
+        return ids.iter().copied().filter(|e| *e != sender).collect();
+    };
+    let q = MentionQuery {
+        prefix: String::new(),
+        context: context.map(str::to_owned),
+        limit: ids.len(),
+        include_invitees: false,
+    };
+    let candidates = mention_candidates(g, asker, &q);
+    let (_, ranked) = rank_mentions(g, asker, &q, &candidates, &|_| true, at, ids.len());
+    let mut out: Vec<u32> = ranked
+        .iter()
+        .filter_map(|s| s.person.strip_prefix('e')?.parse().ok())
+        .collect();
+    let placed: std::collections::HashSet<u32> = out.iter().copied().collect();
+    out.extend(
+        ids.iter()
+            .copied()
+            .filter(|e| *e != sender && !placed.contains(e)),
+    );
+    out
+}
+
+/// A message as the event the product would ingest (the thread as its object when known).
+fn as_event(m: &Message) -> Event {
+    Event {
+        id: format!("m{}", m.id),
+        kind: "message.sent".into(),
+        at: m.at,
+        source: Some("email".into()),
+        actor: Some(format!("e{}", m.sender)),
+        object: m.thread.as_ref().map(|t| Object {
+            id: format!("thread:{t}"),
+            kind: Some("thread".into()),
+            title: None,
+            body: None,
+            url: None,
+            container: None,
+            visibility: None,
+        }),
+        mentions: m.recipients.iter().map(|r| format!("e{r}")).collect(),
+        assignee: None,
+        member: None,
+        query: None,
+        context: None,
+        data: None,
+    }
+}
+
+/// The rankings on the data in `dir`: recency, frequency, Basis, and Basis given the thread.
+pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 4]> {
     let (employees, messages) = load(dir)?;
+    let ids: Vec<u32> = employees.iter().map(|e| e.id).collect();
     let last: std::cell::RefCell<HashMap<(u32, u32), i64>> = std::cell::RefCell::default();
     let recency = evaluate(
-        &employees,
         &messages,
-        |s, _| {
-            order(&employees, s, |e| {
-                last.borrow().get(&(s, e)).map_or(-1.0, |t| *t as f64)
+        |m| {
+            order(&ids, m.sender, |e| {
+                last.borrow()
+                    .get(&(m.sender, e))
+                    .map_or(-1.0, |t| *t as f64)
             })
         },
         |m| {
@@ -183,11 +289,10 @@ pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 3]> {
     );
     let count: std::cell::RefCell<HashMap<(u32, u32), u32>> = std::cell::RefCell::default();
     let frequency = evaluate(
-        &employees,
         &messages,
-        |s, _| {
-            order(&employees, s, |e| {
-                f64::from(count.borrow().get(&(s, e)).copied().unwrap_or(0))
+        |m| {
+            order(&ids, m.sender, |e| {
+                f64::from(count.borrow().get(&(m.sender, e)).copied().unwrap_or(0))
             })
         },
         |m| {
@@ -196,28 +301,47 @@ pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 3]> {
             }
         },
     );
-    let graph = std::cell::RefCell::new(AffinityGraph::new(AffinityParams::default()));
-    let basis = evaluate(
-        &employees,
-        &messages,
-        |s, at| {
-            let g = graph.borrow();
-            g.rank(s, &employees, at)
-                .into_iter()
-                .map(|(e, _)| e)
-                .collect()
-        },
-        |m| {
-            let mut g = graph.borrow_mut();
-            for r in &m.recipients {
-                g.record(m.sender, *r, m.at, Interaction::Message);
-            }
-        },
-    );
+    let fresh_graph = || {
+        let mut g = TenantGraph::new(AffinityParams::default());
+        for e in &employees {
+            g.put_person(&Person {
+                id: format!("e{}", e.id),
+                name: Some(e.name.clone()),
+                email: None,
+                job_title: Some(e.title.clone()),
+                department: Some(e.department.clone()),
+                teams: Vec::new(),
+                country: None,
+                account: AccountStatus::Active,
+                timezone: None,
+                locale: None,
+                identities: Default::default(),
+            });
+        }
+        std::cell::RefCell::new(g)
+    };
+    let mut results = Vec::new();
+    for with_thread in [false, true] {
+        let graph = fresh_graph();
+        let quality = evaluate(
+            &messages,
+            |m| {
+                let context = m
+                    .thread
+                    .as_ref()
+                    .filter(|_| with_thread)
+                    .map(|t| format!("thread:{t}"));
+                product_rank(&graph.borrow(), &ids, m.sender, m.at, context.as_deref())
+            },
+            |m| graph.borrow_mut().apply(&as_event(m), &|_| true),
+        );
+        results.push(quality);
+    }
     Ok([
         ("recency", recency),
         ("frequency", frequency),
-        ("basis", basis),
+        ("basis", results[0]),
+        ("basis+thread", results[1]),
     ])
 }
 
@@ -226,15 +350,18 @@ pub fn run(command: EvalCommand) -> anyhow::Result<()> {
         EvalCommand::Mentions { enron } => {
             let results = mentions(&enron)?;
             println!(
-                "{:<10} {:>6} {:>6} {:>9}  ({} test messages)",
+                "{:<13} {:>6} {:>6} {:>9}  ({} test messages)",
                 "ranking", "MRR", "MAP", "Recall@5", results[0].1.messages
             );
             for (name, q) in results {
                 println!(
-                    "{name:<10} {:>6.3} {:>6.3} {:>9.3}",
+                    "{name:<13} {:>6.3} {:>6.3} {:>9.3}",
                     q.mrr, q.map, q.recall_at_5
                 );
             }
+            println!(
+                "basis+thread gives the thread (subject without Re:/Fw:) as the context: outside the data set's protocol"
+            );
             Ok(())
         }
     }

@@ -1451,6 +1451,26 @@ impl Engine {
         worker.snapshot().await?;
         Ok(seq)
     }
+    /// Drops the interaction graph, reloads the directory and replays the log into it.
+    ///
+    /// # Errors
+    /// Store failure.
+    pub async fn rebuild_graph(&self) -> Result<i64, EngineError> {
+        {
+            let _guard = self.inner.projection_lock.lock().await;
+            let fresh = load_directory(self.store()).await?;
+            self.write_graph(|g| *g = fresh);
+            self.inner.graph_watermark.send_replace(0);
+        }
+        let worker = self.graph_worker();
+        let mut seq = 0;
+        while let crate::projections::Outcome::Applied { seq: s, .. } =
+            worker.try_execute_next().await?
+        {
+            seq = s;
+        }
+        Ok(seq)
+    }
 }
 
 /// Loads every registered person into an empty graph.

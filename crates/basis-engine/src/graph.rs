@@ -563,7 +563,8 @@ impl TenantGraph {
         let actor_role = match kind {
             "content.created" => role::CREATED,
             "content.updated" => role::EDITED,
-            "comment.created" => role::COMMENTED,
+            // Writing a message in a thread or channel is taking part like a comment.
+            "comment.created" | "message.sent" => role::COMMENTED,
             "content.viewed" | "content.downloaded" | "result.clicked" => role::VIEWED,
             _ => 0,
         };
@@ -884,6 +885,13 @@ impl GraphState {
         self.tenants
             .entry(tenant.to_owned())
             .or_insert_with(|| TenantGraph::new(params))
+    }
+
+    /// Ties and objects held, over all tenants.
+    pub fn sizes(&self) -> (usize, usize) {
+        self.tenants.values().fold((0, 0), |(t, o), g| {
+            (t + g.affinity.len(), o + g.objects.len())
+        })
     }
 
     /// A tenant's graph, if it has one.

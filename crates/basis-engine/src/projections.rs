@@ -398,6 +398,9 @@ impl GraphWorker {
                 g.tenant_mut(tenant).apply(event, &ties_allowed);
             }
             g.applied = last;
+            let (ties, objects) = g.sizes();
+            metrics::gauge!("basis_graph_ties").set(ties as f64);
+            metrics::gauge!("basis_graph_objects").set(objects as f64);
         });
         self.watermark.send_replace(last);
         Ok(Outcome::Applied {

@@ -290,6 +290,14 @@ pub const OPERATIONS: &[Operation] = &[
         None,
         200,
     ),
+    op(
+        "post",
+        "/v1/admin/projections/graph/rebuild",
+        "Drop the interaction graph and replay the log into it",
+        "admin",
+        None,
+        200,
+    ),
 ];
 
 fn schemas() -> Value {

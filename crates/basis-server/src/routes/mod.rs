@@ -81,4 +81,8 @@ pub fn router() -> Router<AppState> {
             "/v1/admin/projections/activity/rebuild",
             post(ops::rebuild_activity),
         )
+        .route(
+            "/v1/admin/projections/graph/rebuild",
+            post(ops::rebuild_graph),
+        )
 }

@@ -55,3 +55,13 @@ pub async fn rebuild_activity(
     let seq = state.engine.rebuild_activity().await?;
     Ok(axum::Json(json!({ "rebuilt": "activity", "seq": seq })).into_response())
 }
+
+/// Drops the interaction graph and replays the log into it (admin).
+pub async fn rebuild_graph(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    caller.require_admin()?;
+    let seq = state.engine.rebuild_graph().await?;
+    Ok(axum::Json(json!({ "rebuilt": "graph", "seq": seq })).into_response())
+}

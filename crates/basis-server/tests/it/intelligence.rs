@@ -496,3 +496,24 @@ async fn the_graph_is_rebuilt_from_the_log_after_a_restart_without_erased_people
     let (engine, _) = basis_server::open_engine(&config, clock).await.unwrap();
     assert_eq!(ranked(engine).await, ["cat"]);
 }
+
+#[tokio::test]
+async fn a_rebuild_from_the_log_gives_the_same_answers() {
+    let (app, seq) = workspace().await;
+    let path = format!("/v1/people/ann/connections?min_seq={seq}");
+    let before = service_get(&app, &path).await;
+    let r = app
+        .post("/v1/admin/projections/graph/rebuild", json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["seq"], seq);
+    assert_eq!(service_get(&app, &path).await, before);
+    app.send(
+        Method::POST,
+        "/v1/admin/projections/graph/rebuild",
+        Some(&app.service),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+}
