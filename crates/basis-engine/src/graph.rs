@@ -20,6 +20,7 @@
 //! The view lives in memory and is rebuilt from the log at start-up (the worker replays from
 //! sequence 0); erasure and identity merges change it in place.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use basis_core::affinity::{AffinityGraph, AffinityParams, Interaction};
@@ -27,6 +28,7 @@ use basis_core::event::{Event, Visibility};
 use basis_core::person::{ERASED, Person};
 use basis_core::subject::AccountStatus;
 use basis_core::{Timestamp, affiliation, text};
+use serde::Deserialize;
 
 /// Purposes that use ties; a tie is derived when both people allow at least one.
 pub const TIE_PURPOSES: [&str; 3] = [MENTIONS, CONNECTIONS, RECOMMENDATIONS];
@@ -115,6 +117,116 @@ impl From<&Visibility> for Vis {
                 Vis::Members(members.iter().map(|m| Box::from(m.as_str())).collect())
             }
         }
+    }
+}
+
+/// The part of an event the graph reads, borrowed from the stored JSON where it can be: the
+/// worker parses every event, and skipping the rest (ids, request context, extension data)
+/// without allocating keeps the projection cheap beside ingest.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GraphEvent<'a> {
+    /// Type.
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
+    /// When it happened.
+    pub at: Timestamp,
+    /// Who did it.
+    #[serde(default, borrow)]
+    pub actor: Option<Cow<'a, str>>,
+    /// What it was done to.
+    #[serde(default, borrow)]
+    pub object: Option<GraphObject<'a>>,
+    /// People @mentioned.
+    #[serde(default, borrow)]
+    pub mentions: Vec<Cow<'a, str>>,
+    /// Assignee.
+    #[serde(default, borrow)]
+    pub assignee: Option<Cow<'a, str>>,
+    /// Member added.
+    #[serde(default, borrow)]
+    pub member: Option<Cow<'a, str>>,
+}
+
+/// The object of a [`GraphEvent`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct GraphObject<'a> {
+    /// Id.
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    /// Kind.
+    #[serde(default, borrow)]
+    pub kind: Option<Cow<'a, str>>,
+    /// Title.
+    #[serde(default, borrow)]
+    pub title: Option<Cow<'a, str>>,
+    /// Body.
+    #[serde(default, borrow)]
+    pub body: Option<Cow<'a, str>>,
+    /// Link.
+    #[serde(default, borrow)]
+    pub url: Option<Cow<'a, str>>,
+    /// Container.
+    #[serde(default, borrow)]
+    pub container: Option<Cow<'a, str>>,
+    /// Visibility: `{"public": true}` or `{"members": [...]}`.
+    #[serde(default, borrow)]
+    pub visibility: Option<GraphVisibility<'a>>,
+}
+
+/// Visibility as stored (validated at ingest: exactly one of the two).
+#[derive(Debug, Clone, Deserialize)]
+pub struct GraphVisibility<'a> {
+    /// Listed people and teams.
+    #[serde(default, borrow)]
+    pub members: Option<Vec<Cow<'a, str>>>,
+}
+
+impl GraphVisibility<'_> {
+    fn to_vis(&self) -> Vis {
+        match &self.members {
+            Some(list) => Vis::Members(list.iter().map(|m| Box::from(&**m)).collect()),
+            None => Vis::Public,
+        }
+    }
+}
+
+impl<'a> From<&'a Event> for GraphEvent<'a> {
+    fn from(e: &'a Event) -> Self {
+        let b = |s: &'a String| Cow::Borrowed(s.as_str());
+        GraphEvent {
+            kind: b(&e.kind),
+            at: e.at,
+            actor: e.actor.as_ref().map(b),
+            object: e.object.as_ref().map(|o| GraphObject {
+                id: b(&o.id),
+                kind: o.kind.as_ref().map(b),
+                title: o.title.as_ref().map(b),
+                body: o.body.as_ref().map(b),
+                url: o.url.as_ref().map(b),
+                container: o.container.as_ref().map(b),
+                visibility: o.visibility.as_ref().map(|v| GraphVisibility {
+                    members: match v {
+                        Visibility::Members { members } => Some(members.iter().map(b).collect()),
+                        Visibility::Public { .. } => None,
+                    },
+                }),
+            }),
+            mentions: e.mentions.iter().map(b).collect(),
+            assignee: e.assignee.as_ref().map(b),
+            member: e.member.as_ref().map(b),
+        }
+    }
+}
+
+impl GraphEvent<'_> {
+    /// Every person the event names: actor, mentions, assignee, member.
+    pub fn people(&self) -> impl Iterator<Item = &str> {
+        self.actor
+            .iter()
+            .chain(self.mentions.iter())
+            .chain(self.assignee.iter())
+            .chain(self.member.iter())
+            .map(|c| &**c)
     }
 }
 
@@ -552,6 +664,11 @@ impl TenantGraph {
 
     /// Applies one event. `ties_allowed(person)` says whether ties may be derived for a person.
     pub fn apply(&mut self, event: &Event, ties_allowed: &dyn Fn(&str) -> bool) {
+        self.apply_view(&GraphEvent::from(event), ties_allowed);
+    }
+
+    /// Applies the graph's view of one event (what the worker parses).
+    pub fn apply_view(&mut self, event: &GraphEvent<'_>, ties_allowed: &dyn Fn(&str) -> bool) {
         let at = event.at;
         let actor = event
             .actor
@@ -559,7 +676,7 @@ impl TenantGraph {
             .filter(|a| *a != ERASED)
             .map(|a| (self.intern(a), ties_allowed(a)));
         let object = event.object.as_ref().map(|o| self.upsert_object(event, o));
-        let kind = event.kind.as_str();
+        let kind = &*event.kind;
         let actor_role = match kind {
             "content.created" => role::CREATED,
             "content.updated" => role::EDITED,
@@ -601,7 +718,7 @@ impl TenantGraph {
         } else {
             Interaction::Mention
         };
-        for m in event.mentions.iter().filter(|m| *m != ERASED) {
+        for m in event.mentions.iter().filter(|m| **m != ERASED) {
             let i = self.intern(m);
             if let Some(o) = object {
                 self.participate(o, i, role::MENTIONED, at);
@@ -618,7 +735,7 @@ impl TenantGraph {
         if let Some(member) = event.member.as_deref().filter(|m| *m != ERASED) {
             let i = self.intern(member);
             if let Some(o) = event.object.as_ref() {
-                let container = o.container.as_deref().unwrap_or(&o.id);
+                let container = o.container.as_deref().unwrap_or(&*o.id);
                 let c = self.containers.entry(Box::from(container)).or_default();
                 if !c.members.contains(&i) {
                     c.members.push(i);
@@ -653,14 +770,14 @@ impl TenantGraph {
         }
     }
 
-    fn upsert_object(&mut self, event: &Event, o: &basis_core::event::Object) -> u32 {
-        let i = match self.object_ids.get(o.id.as_str()) {
+    fn upsert_object(&mut self, event: &GraphEvent<'_>, o: &GraphObject<'_>) -> u32 {
+        let i = match self.object_ids.get(&*o.id) {
             Some(i) => *i,
             None => {
                 let i = u32::try_from(self.objects.len()).unwrap_or(u32::MAX);
-                self.object_ids.insert(Box::from(o.id.as_str()), i);
+                self.object_ids.insert(Box::from(&*o.id), i);
                 self.objects.push(ObjectEntry {
-                    id: Box::from(o.id.as_str()),
+                    id: Box::from(&*o.id),
                     kind: None,
                     title: None,
                     url: None,
@@ -678,37 +795,37 @@ impl TenantGraph {
         let reindex = o.title.is_some() || o.body.is_some();
         let entry = &mut self.objects[i as usize];
         if let Some(k) = &o.kind {
-            entry.kind = Some(Box::from(k.as_str()));
+            entry.kind = Some(Box::from(&**k));
         }
         if let Some(t) = &o.title {
-            entry.title = Some(Box::from(t.as_str()));
+            entry.title = Some(Box::from(&**t));
         }
         if let Some(u) = &o.url {
-            entry.url = Some(Box::from(u.as_str()));
+            entry.url = Some(Box::from(&**u));
         }
         if let Some(v) = &o.visibility {
-            entry.visibility = Some(Vis::from(v));
+            entry.visibility = Some(v.to_vis());
         }
         entry.last_at = entry.last_at.max(event.at);
-        match event.kind.as_str() {
+        match &*event.kind {
             "content.deleted" => entry.deleted = true,
             "content.created" => entry.deleted = false,
             _ => {}
         }
         if let Some(c) = &o.container
-            && entry.container.as_deref() != Some(c.as_str())
+            && entry.container.as_deref() != Some(&**c)
         {
-            entry.container = Some(Box::from(c.as_str()));
-            let container = self.containers.entry(Box::from(c.as_str())).or_default();
+            entry.container = Some(Box::from(&**c));
+            let container = self.containers.entry(Box::from(&**c)).or_default();
             if !container.objects.contains(&i) {
                 container.objects.push(i);
             }
         }
         if let (Some(c), Some(v)) = (&o.container, &o.visibility) {
             self.containers
-                .entry(Box::from(c.as_str()))
+                .entry(Box::from(&**c))
                 .or_default()
-                .visibility = Some(Vis::from(v));
+                .visibility = Some(v.to_vis());
         }
         // A body replaces the terms; a title alone indexes an object that has none yet (the
         // body is not kept, so a rename without one keeps the earlier terms).

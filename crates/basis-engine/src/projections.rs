@@ -22,7 +22,7 @@ use basis_core::person::ERASED;
 use basis_store::{ActivityCount, Store, StoreError};
 use tokio::sync::watch;
 
-use crate::graph::TIE_PURPOSES;
+use crate::graph::{GraphEvent, TIE_PURPOSES};
 use crate::{Engine, EngineError};
 
 /// Events read per step.
@@ -356,21 +356,20 @@ impl GraphWorker {
             return Ok(Outcome::Idle);
         };
         let count = stored.len();
-        let events: Vec<(String, basis_core::event::Event)> = stored
-            .into_iter()
+        let events: Vec<(&str, GraphEvent<'_>)> = stored
+            .iter()
             .filter_map(|e| {
                 serde_json::from_str(&e.body)
                     .ok()
-                    .map(|event| (e.tenant, event))
+                    .map(|event| (e.tenant.as_str(), event))
             })
             .collect();
         // Ties are derived only for people who allow at least one purpose that uses them.
         let now = self.engine.now();
-        let mut allowed: HashMap<PersonKey, bool> = HashMap::new();
+        let mut allowed: HashMap<(&str, &str), bool> = HashMap::new();
         for (tenant, event) in &events {
             for person in event.people().filter(|p| *p != ERASED) {
-                let key = (tenant.clone(), person.to_owned());
-                if allowed.contains_key(&key) {
+                if allowed.contains_key(&(*tenant, person)) {
                     continue;
                 }
                 let mut ok = false;
@@ -384,18 +383,13 @@ impl GraphWorker {
                         break;
                     }
                 }
-                allowed.insert(key, ok);
+                allowed.insert((tenant, person), ok);
             }
         }
         self.engine.write_graph(|g| {
             for (tenant, event) in &events {
-                let ties_allowed = |p: &str| {
-                    allowed
-                        .get(&(tenant.clone(), p.to_owned()))
-                        .copied()
-                        .unwrap_or(false)
-                };
-                g.tenant_mut(tenant).apply(event, &ties_allowed);
+                let ties_allowed = |p: &str| allowed.get(&(*tenant, p)).copied().unwrap_or(false);
+                g.tenant_mut(tenant).apply_view(event, &ties_allowed);
             }
             g.applied = last;
             let (ties, objects) = g.sizes();
