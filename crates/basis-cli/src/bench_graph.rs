@@ -20,7 +20,9 @@ use basis_core::subject::AccountStatus;
 use basis_core::{Policy, SubjectState, Timestamp, decide};
 use basis_engine::Ledger;
 use basis_engine::graph::{AFFILIATION, MENTIONS, TenantGraph};
-use basis_engine::intelligence::{MentionQuery, explain, mention_candidates, rank_mentions};
+use basis_engine::intelligence::{
+    MentionQuery, explain, mention_candidates, rank_mentions, tied_candidates,
+};
 use sqlx::{AssertSqlSafe, Connection, Row};
 
 /// A small, seeded generator (xorshift64*): the same workspace every run.
@@ -324,17 +326,15 @@ pub async fn mentions(
             limit: 10,
             include_invitees: false,
         };
-        let candidates = mention_candidates(&g, asker, &q);
-        let allowed: std::collections::HashSet<u32> = candidates
-            .iter()
-            .filter(|c| g.affinity.tie(asker, **c).is_some())
+        let allowed: std::collections::HashSet<u32> = tied_candidates(&g, asker, &q)
+            .into_iter()
             .filter(|c| {
                 let d = decide(&policy, &state, purpose, now);
-                ledger.record("bench", g.id(**c), MENTIONS, d.basis, now, d.allowed);
+                ledger.record("bench", g.id(*c), MENTIONS, d.basis, now, d.allowed);
                 d.allowed
             })
-            .copied()
             .collect();
+        let candidates = mention_candidates(&g, asker, &q, &|i| allowed.contains(&i));
         let (_, mut out) = rank_mentions(
             &g,
             asker,

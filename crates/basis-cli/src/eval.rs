@@ -225,7 +225,7 @@ fn product_rank(
         limit: ids.len(),
         include_invitees: false,
     };
-    let candidates = mention_candidates(g, asker, &q);
+    let candidates = mention_candidates(g, asker, &q, &|_| true);
     let (_, ranked) = rank_mentions(g, asker, &q, &candidates, &|_| true, at, ids.len());
     let mut out: Vec<u32> = ranked
         .iter()

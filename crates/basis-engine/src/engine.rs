@@ -305,18 +305,38 @@ impl Engine {
         let Some(wanted) = min_seq.filter(|s| *s > 0) else {
             return Ok(());
         };
-        let mut activity = self.inner.watermark.subscribe();
-        let mut graph = self.inner.graph_watermark.subscribe();
-        let reached = tokio::time::timeout(self.inner.config.max_wait, async {
-            activity.wait_for(|seq| *seq >= wanted).await?;
-            graph.wait_for(|seq| *seq >= wanted).await.map(|_| ())
-        })
-        .await;
+        Self::wait_on(&self.inner.watermark, wanted, self.inner.config.max_wait).await
+    }
+
+    /// Like [`Engine::wait_for`], for the interaction graph (which replays the log at start-up,
+    /// so reads of the other views do not wait for it).
+    ///
+    /// # Errors
+    /// [`EngineError::NotCaughtUp`] when it has not in time.
+    pub async fn wait_for_graph(&self, min_seq: Option<i64>) -> Result<(), EngineError> {
+        let Some(wanted) = min_seq.filter(|s| *s > 0) else {
+            return Ok(());
+        };
+        Self::wait_on(
+            &self.inner.graph_watermark,
+            wanted,
+            self.inner.config.max_wait,
+        )
+        .await
+    }
+
+    async fn wait_on(
+        watermark: &watch::Sender<i64>,
+        wanted: i64,
+        max_wait: Duration,
+    ) -> Result<(), EngineError> {
+        let mut rx = watermark.subscribe();
+        let reached = tokio::time::timeout(max_wait, rx.wait_for(|seq| *seq >= wanted)).await;
         match reached {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(_)) => Ok(()),
             _ => Err(EngineError::NotCaughtUp {
                 wanted,
-                reached: self.watermark(),
+                reached: *watermark.borrow(),
             }),
         }
     }
@@ -536,7 +556,13 @@ impl Engine {
             .await??;
         self.inner.subjects.invalidate(tenant, id);
         self.forget_identities();
-        self.write_graph(|g| g.tenant_mut(tenant).put_person(&person));
+        {
+            // Under the projection lock: an erasure or a rebuild in progress is not undone.
+            let _guard = self.inner.projection_lock.lock().await;
+            if self.store().person(tenant, id).await?.is_some() {
+                self.write_graph(|g| g.tenant_mut(tenant).put_person(&person));
+            }
+        }
         // Identities claimed now: what their stub subjects did becomes the person's.
         for (source, external) in &person.identities {
             let known = before
@@ -571,12 +597,12 @@ impl Engine {
             }
         }
         let moved = self.with_activity(|a| a.merge(tenant, alias, person));
-        self.write_graph(|g| g.tenant_mut(tenant).merge(alias, person));
         if rewrites.is_empty() && !moved {
             return Ok(());
         }
         self.store().rewrite_events(tenant, &rewrites).await?;
         self.store().merge_subject(tenant, alias, person).await?;
+        self.write_graph(|g| g.tenant_mut(tenant).merge(alias, person));
         self.inner.subjects.invalidate(tenant, alias);
         self.inner.subjects.invalidate(tenant, person);
         drop(_guard);
@@ -1092,6 +1118,22 @@ impl Engine {
             if let Err(e) = self.store().purge_activity(tenant, person).await {
                 tracing::error!(error = %e, "purging activity after an objection failed");
             }
+        }
+        // The graph keeps a person's ties only while some purpose that uses them is allowed.
+        let now = self.now();
+        let mut keeps_ties = false;
+        for purpose in crate::graph::TIE_PURPOSES {
+            match self.allowed_now(tenant, person, purpose, now).await {
+                Ok(false) => {}
+                Ok(true) | Err(_) => {
+                    keeps_ties = true;
+                    break;
+                }
+            }
+        }
+        if !keeps_ties {
+            let _guard = self.inner.projection_lock.lock().await;
+            self.write_graph(|g| g.tenant_mut(tenant).forget_ties(person));
         }
     }
 

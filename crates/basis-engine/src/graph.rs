@@ -43,6 +43,9 @@ pub const PROFILING: &str = "personalize.content.profiling";
 /// Organization from the e-mail domain.
 pub const AFFILIATION: &str = "personalize.system.affiliation";
 
+/// Object kinds that are containers themselves.
+const CONTAINER_KINDS: &[&str] = &["space", "board", "project", "repository", "channel"];
+
 /// Bytes of a body indexed for topics.
 const BODY_INDEXED: usize = 8 * 1024;
 /// Most earlier authors a comment or an edit ties the actor to.
@@ -136,9 +139,9 @@ pub struct GraphEvent<'a> {
     /// What it was done to.
     #[serde(default, borrow)]
     pub object: Option<GraphObject<'a>>,
-    /// People @mentioned.
+    /// People @mentioned (`null` as none, as ingest accepts it).
     #[serde(default, borrow)]
-    pub mentions: Vec<Cow<'a, str>>,
+    pub mentions: Option<Vec<Cow<'a, str>>>,
     /// Assignee.
     #[serde(default, borrow)]
     pub assignee: Option<Cow<'a, str>>,
@@ -211,7 +214,7 @@ impl<'a> From<&'a Event> for GraphEvent<'a> {
                     },
                 }),
             }),
-            mentions: e.mentions.iter().map(b).collect(),
+            mentions: Some(e.mentions.iter().map(b).collect()),
             assignee: e.assignee.as_ref().map(b),
             member: e.member.as_ref().map(b),
         }
@@ -223,7 +226,7 @@ impl GraphEvent<'_> {
     pub fn people(&self) -> impl Iterator<Item = &str> {
         self.actor
             .iter()
-            .chain(self.mentions.iter())
+            .chain(self.mentions.iter().flatten())
             .chain(self.assignee.iter())
             .chain(self.member.iter())
             .map(|c| &**c)
@@ -481,8 +484,12 @@ impl TenantGraph {
         for k in &keys {
             self.prefix.insert((k.clone(), i));
         }
+        let mut teams: Vec<Box<str>> = Vec::new();
         for t in &person.teams {
-            self.teams.entry(Box::from(t.as_str())).or_default().push(i);
+            if !teams.iter().any(|x| **x == **t) {
+                teams.push(Box::from(t.as_str()));
+                self.teams.entry(Box::from(t.as_str())).or_default().push(i);
+            }
         }
         for f in function_keys(person.department.as_deref(), person.job_title.as_deref()) {
             self.functions.entry(f).or_default().push(i);
@@ -492,7 +499,7 @@ impl TenantGraph {
             name: person.name.as_deref().map(Box::from),
             job_title: person.job_title.as_deref().map(Box::from),
             department: person.department.as_deref().map(Box::from),
-            teams: person.teams.iter().map(|t| Box::from(t.as_str())).collect(),
+            teams,
             active: person.account == AccountStatus::Active,
             organization: person
                 .email
@@ -535,7 +542,8 @@ impl TenantGraph {
         }
     }
 
-    /// Forgets a person everywhere (erasure): directory, ties, participation, memberships.
+    /// Forgets a person everywhere (erasure): directory, ties, participation, memberships,
+    /// member lists, and the id itself (as the log's rewrite does).
     pub fn erase(&mut self, id: &str) {
         let Some(i) = self.index(id) else { return };
         self.unlist(i);
@@ -547,6 +555,41 @@ impl TenantGraph {
         }
         for c in self.containers.values_mut() {
             c.members.retain(|m| *m != i);
+        }
+        self.rename_in_lists(id, None);
+        self.ids.remove(id);
+        self.names[i as usize] = Box::from(ERASED);
+    }
+
+    /// Renames (or, with `None`, removes) a person id in every member list.
+    fn rename_in_lists(&mut self, from: &str, to: Option<&str>) {
+        let lists = self
+            .objects
+            .iter_mut()
+            .filter_map(|o| o.visibility.as_mut())
+            .chain(
+                self.containers
+                    .values_mut()
+                    .filter_map(|c| c.visibility.as_mut()),
+            );
+        for vis in lists {
+            if let Vis::Members(list) = vis
+                && list.iter().any(|m| &**m == from)
+            {
+                list.retain(|m| &**m != from);
+                if let Some(to) = to
+                    && !list.iter().any(|m| &**m == to)
+                {
+                    list.push(Box::from(to));
+                }
+            }
+        }
+    }
+
+    /// Forgets a person's ties both ways (they refused every purpose that uses them).
+    pub fn forget_ties(&mut self, id: &str) {
+        if let Some(i) = self.index(id) {
+            self.affinity.remove(i);
         }
     }
 
@@ -579,6 +622,7 @@ impl TenantGraph {
                 }
             }
         }
+        self.rename_in_lists(from, Some(to));
     }
 
     /// People whose folded words start with the folded `prefix` (every word of a multi-word
@@ -620,8 +664,9 @@ impl TenantGraph {
 
     // --- permissions -------------------------------------------------------------------
 
-    /// Whether person `i` may see object `o`: the object's visibility, else its container's
-    /// last known one, else public.
+    /// Whether person `i` may see object `o`: the object's own member list if it has one (being
+    /// in its space does not override it); else its container's; else, for a container with
+    /// members, membership; else the workspace.
     pub fn can_see(&self, i: u32, o: u32) -> bool {
         let Some(obj) = self.objects.get(o as usize) else {
             return false;
@@ -629,34 +674,32 @@ impl TenantGraph {
         if obj.deleted {
             return false;
         }
-        let container = obj
-            .container
-            .as_deref()
-            .and_then(|c| self.containers.get(c));
-        let vis = obj
-            .visibility
-            .as_ref()
-            .or_else(|| container.and_then(|c| c.visibility.as_ref()));
-        self.allowed_by(i, vis, container)
-    }
-
-    /// Whether person `i` may see a container.
-    pub fn can_see_container(&self, i: u32, id: &str) -> bool {
-        let c = self.containers.get(id);
-        self.allowed_by(i, c.and_then(|c| c.visibility.as_ref()), c)
-    }
-
-    fn allowed_by(&self, i: u32, vis: Option<&Vis>, container: Option<&Container>) -> bool {
         let Some(p) = self.profile(i) else {
             return false;
         };
-        match vis {
-            None | Some(Vis::Public) => true,
-            Some(Vis::Members(list)) => {
-                list.iter()
-                    .any(|m| **m == *p.id || p.teams.iter().any(|t| t == m))
-                    || container.is_some_and(|c| c.members.contains(&i))
-            }
+        match &obj.visibility {
+            Some(Vis::Public) => true,
+            Some(Vis::Members(list)) => listed_in(p, list),
+            None => match obj.container.as_deref() {
+                Some(c) => self.can_see_container(i, c),
+                None => true,
+            },
+        }
+    }
+
+    /// Whether person `i` may see a container: its member list, or its members; public when
+    /// nothing restricts it.
+    pub fn can_see_container(&self, i: u32, id: &str) -> bool {
+        let Some(p) = self.profile(i) else {
+            return false;
+        };
+        let Some(c) = self.containers.get(id) else {
+            return true;
+        };
+        match &c.visibility {
+            Some(Vis::Public) => true,
+            Some(Vis::Members(list)) => listed_in(p, list) || c.members.contains(&i),
+            None => c.members.is_empty() || c.members.contains(&i),
         }
     }
 
@@ -718,7 +761,7 @@ impl TenantGraph {
         } else {
             Interaction::Mention
         };
-        for m in event.mentions.iter().filter(|m| **m != ERASED) {
+        for m in event.mentions.iter().flatten().filter(|m| **m != ERASED) {
             let i = self.intern(m);
             if let Some(o) = object {
                 self.participate(o, i, role::MENTIONED, at);
@@ -732,7 +775,11 @@ impl TenantGraph {
             }
             tied.push((i, Interaction::Assignment));
         }
-        if let Some(member) = event.member.as_deref().filter(|m| *m != ERASED) {
+        if let Some(member) = event
+            .member
+            .as_deref()
+            .filter(|m| *m != ERASED && kind == "member.added")
+        {
             let i = self.intern(member);
             if let Some(o) = event.object.as_ref() {
                 let container = o.container.as_deref().unwrap_or(&*o.id);
@@ -815,15 +862,24 @@ impl TenantGraph {
         if let Some(c) = &o.container
             && entry.container.as_deref() != Some(&**c)
         {
-            entry.container = Some(Box::from(&**c));
+            let old = entry.container.replace(Box::from(&**c));
+            if let Some(old) = old.and_then(|old| self.containers.get_mut(&old)) {
+                old.objects.retain(|x| *x != i);
+            }
             let container = self.containers.entry(Box::from(&**c)).or_default();
             if !container.objects.contains(&i) {
                 container.objects.push(i);
             }
         }
-        if let (Some(c), Some(v)) = (&o.container, &o.visibility) {
+        // A container's own visibility comes only from events about the container itself: one
+        // public page must not open a restricted space.
+        let is_container = o.container.as_deref().is_some_and(|c| c == &*o.id)
+            || o.kind
+                .as_deref()
+                .is_some_and(|k| CONTAINER_KINDS.contains(&k));
+        if is_container && let Some(v) = &o.visibility {
             self.containers
-                .entry(Box::from(&**c))
+                .entry(Box::from(&*o.id))
                 .or_default()
                 .visibility = Some(v.to_vis());
         }
@@ -893,6 +949,7 @@ impl TenantGraph {
             / n;
         let mut scores: HashMap<u32, f64> = HashMap::new();
         let mut words: Vec<String> = text::terms(topic).collect();
+        words.sort_unstable();
         words.dedup();
         for w in &words {
             let Some(t) = self.term_ids.get(w.as_str()) else {
@@ -955,6 +1012,12 @@ impl TenantGraph {
     }
 }
 
+/// Whether a member list names the person or one of their teams.
+fn listed_in(p: &Profile, list: &[Box<str>]) -> bool {
+    list.iter()
+        .any(|m| **m == *p.id || p.teams.iter().any(|t| t == m))
+}
+
 /// Index keys for a department and a job title.
 fn function_keys(department: Option<&str>, title: Option<&str>) -> Vec<Box<str>> {
     let mut out = Vec::new();
@@ -1014,5 +1077,99 @@ impl GraphState {
     /// A tenant's graph, if it has one.
     pub fn tenant(&self, tenant: &str) -> Option<&TenantGraph> {
         self.tenants.get(tenant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use basis_core::subject::AccountStatus;
+
+    fn person(id: &str) -> Person {
+        Person {
+            id: id.into(),
+            name: Some(format!("Name {id}")),
+            email: None,
+            job_title: None,
+            department: None,
+            teams: Vec::new(),
+            country: None,
+            account: AccountStatus::Active,
+            timezone: None,
+            locale: None,
+            identities: Default::default(),
+        }
+    }
+
+    fn page(g: &mut TenantGraph, actor: &str, members: &[&str]) {
+        let e: Event = serde_json::from_value(serde_json::json!({
+            "id": "e1", "type": "content.created", "at": "2026-11-01T00:00:00Z", "actor": actor,
+            "object": { "id": "p1", "container": "s1", "visibility": { "members": members } },
+            "mentions": ["slack:U1"]
+        }))
+        .unwrap();
+        g.apply(&e, &|_| true);
+    }
+
+    #[test]
+    fn erasure_forgets_the_id_in_member_lists_ties_and_the_directory() {
+        let mut g = TenantGraph::new(AffinityParams::default());
+        g.put_person(&person("ann"));
+        g.put_person(&person("bob"));
+        page(&mut g, "ann", &["ann", "bob"]);
+        let (ann, bob) = (g.index("ann").unwrap(), g.index("bob").unwrap());
+        assert!(g.can_see(bob, 0));
+        g.erase("ann");
+        assert_eq!(g.index("ann"), None);
+        assert!(g.prefix_matches("name", 10).iter().all(|i| *i == bob));
+        assert!(g.object(0).unwrap().participant(ann).is_none());
+        assert!(g.affinity.ties(ann).is_empty());
+        assert!(!format!("{:?}", g.object(0)).contains("ann"));
+        assert!(g.can_see(bob, 0));
+        // A new person may take the id later; they inherit nothing.
+        g.put_person(&person("ann"));
+        let ann = g.index("ann").unwrap();
+        assert!(!g.can_see(ann, 0) && g.affinity.ties(ann).is_empty());
+    }
+
+    #[test]
+    fn a_public_page_does_not_open_its_restricted_space() {
+        let mut g = TenantGraph::new(AffinityParams::default());
+        g.put_person(&person("ann"));
+        g.put_person(&person("bob"));
+        for e in [
+            serde_json::json!({ "id": "s", "type": "content.created", "at": "2026-11-01T00:00:00Z",
+                "actor": "ann", "object": { "id": "s1", "kind": "space", "visibility": { "members": ["ann"] } } }),
+            serde_json::json!({ "id": "a", "type": "content.created", "at": "2026-11-01T00:00:00Z",
+                "actor": "ann", "object": { "id": "open", "container": "s1", "visibility": { "public": true } } }),
+            serde_json::json!({ "id": "b", "type": "comment.created", "at": "2026-11-01T00:00:00Z",
+                "actor": "ann", "object": { "id": "quiet", "container": "s1" } }),
+        ] {
+            g.apply(&serde_json::from_value(e).unwrap(), &|_| true);
+        }
+        let bob = g.index("bob").unwrap();
+        let (open, quiet) = (
+            g.object_index("open").unwrap(),
+            g.object_index("quiet").unwrap(),
+        );
+        assert!(g.can_see(bob, open));
+        assert!(
+            !g.can_see(bob, quiet),
+            "inherits the space's list, not the public page's"
+        );
+        assert!(!g.can_see_container(bob, "s1"));
+    }
+
+    #[test]
+    fn a_claimed_stub_hands_over_ties_participation_and_listings() {
+        let mut g = TenantGraph::new(AffinityParams::default());
+        g.put_person(&person("ann"));
+        g.put_person(&person("cy"));
+        page(&mut g, "ann", &["ann", "slack:U1"]);
+        g.merge("slack:U1", "cy");
+        let (ann, cy) = (g.index("ann").unwrap(), g.index("cy").unwrap());
+        assert!(g.affinity.tie(ann, cy).is_some());
+        assert!(g.object(0).unwrap().participant(cy).is_some());
+        assert!(g.can_see(cy, 0));
     }
 }

@@ -244,7 +244,6 @@ fn role_names(roles: u8) -> Vec<&'static str> {
         (role::COMMENTED, "commented"),
         (role::ASSIGNED, "assigned"),
         (role::MENTIONED, "mentioned"),
-        (role::VIEWED, "viewed"),
     ]
     .into_iter()
     .filter(|(bit, _)| roles & bit != 0)
@@ -260,7 +259,6 @@ fn role_weight(roles: u8) -> f64 {
         (role::COMMENTED, 1.5),
         (role::ASSIGNED, 1.0),
         (role::MENTIONED, 0.5),
-        (role::VIEWED, 0.25),
     ]
     .into_iter()
     .filter(|(bit, _)| roles & bit != 0)
@@ -346,7 +344,7 @@ impl Context {
         let mut out: Vec<u32> = self
             .object
             .and_then(|o| g.object(o))
-            .map(|o| o.participants.iter().map(|p| p.person).collect())
+            .map(|o| takers_part(o).collect())
             .unwrap_or_default();
         out.extend(self.members(g));
         out
@@ -370,13 +368,40 @@ impl Context {
     }
 }
 
+/// People who took part in an object — wrote, edited, commented, were assigned or mentioned.
+/// Viewers are not listed: who read what is not shown to others.
+fn takers_part(o: &crate::graph::ObjectEntry) -> impl Iterator<Item = u32> + '_ {
+    o.participants
+        .iter()
+        .filter(|p| p.roles & !role::VIEWED != 0)
+        .map(|p| p.person)
+}
+
 fn active(g: &TenantGraph, i: u32) -> bool {
     g.profile(i).is_some_and(|p| p.active)
 }
 
-/// Gathers @mention candidates for `asker`: their ties, the context's people, their teams, and
-/// people matched by prefix. The first half of a suggestion (public for benchmarks).
-pub fn mention_candidates(g: &TenantGraph, asker: u32, q: &MentionQuery) -> Vec<u32> {
+/// The people `asker` has a tie to whose names match the prefix: those the gate is asked about
+/// before their ties may be used.
+pub fn tied_candidates(g: &TenantGraph, asker: u32, q: &MentionQuery) -> Vec<u32> {
+    let words: Vec<String> = text::words(&q.prefix).collect();
+    g.affinity
+        .ties(asker)
+        .iter()
+        .map(|t| t.to)
+        .filter(|i| active(g, *i) && g.matches(*i, &words))
+        .collect()
+}
+
+/// Gathers @mention candidates for `asker`: their ties the gate allowed (`tie_ok`: both people),
+/// the context's people, their teams, and people matched by prefix. The first half of a
+/// suggestion (public for benchmarks).
+pub fn mention_candidates(
+    g: &TenantGraph,
+    asker: u32,
+    q: &MentionQuery,
+    tie_ok: &dyn Fn(u32) -> bool,
+) -> Vec<u32> {
     let words: Vec<String> = text::words(&q.prefix).collect();
     let mut out = Vec::new();
     let take = |i: u32, out: &mut Vec<u32>| {
@@ -385,7 +410,9 @@ pub fn mention_candidates(g: &TenantGraph, asker: u32, q: &MentionQuery) -> Vec<
         }
     };
     for t in g.affinity.ties(asker) {
-        take(t.to, &mut out);
+        if tie_ok(t.to) {
+            take(t.to, &mut out);
+        }
     }
     if let Some(ctx) = Context::resolve(g, asker, q.context.as_deref()) {
         for i in ctx.people(g) {
@@ -437,7 +464,7 @@ pub fn rank_mentions(
         .as_ref()
         .and_then(|c| c.object)
         .and_then(|o| g.object(o))
-        .map(|o| o.participants.iter().map(|p| p.person).collect())
+        .map(|o| takers_part(o).collect())
         .unwrap_or_default();
     let members: HashSet<u32> = ctx
         .as_ref()
@@ -610,7 +637,7 @@ impl Engine {
         min_seq: Option<i64>,
     ) -> Result<MentionSuggestionsView, EngineError> {
         self.person(tenant, person).await?;
-        self.wait_for(min_seq).await?;
+        self.wait_for_graph(min_seq).await?;
         let now = self.now();
         let decision = self.decide(tenant, person, MENTIONS, Some(now)).await?;
         let Some(asker) = self.tenant_index(tenant, person) else {
@@ -624,19 +651,17 @@ impl Engine {
             });
         };
         let limit = q.limit.clamp(1, MAX_LIMIT);
-        let (candidates, tied) = self
-            .with_tenant(tenant, |g| {
-                let c = mention_candidates(g, asker, q);
-                let tied: Vec<String> = c
-                    .iter()
-                    .filter(|i| g.affinity.tie(asker, **i).is_some())
-                    .map(|i| g.id(*i).to_owned())
-                    .collect();
-                (c, tied)
-            })
-            .unwrap_or_default();
-        // An edge between two people is used only when both allow it.
+        // An edge between two people is used — even to make someone a candidate — only when
+        // both allow it.
         let usable = if decision.allowed {
+            let tied: Vec<String> = self
+                .with_tenant(tenant, |g| {
+                    tied_candidates(g, asker, q)
+                        .into_iter()
+                        .map(|i| g.id(i).to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
             self.allowed_set(tenant, tied, MENTIONS, now).await?
         } else {
             HashSet::new()
@@ -644,6 +669,7 @@ impl Engine {
         let (context_used, mut suggestions) = self
             .with_tenant(tenant, |g| {
                 let tie_ok = |i: u32| usable.contains(g.id(i));
+                let candidates = mention_candidates(g, asker, q, &tie_ok);
                 rank_mentions(g, asker, q, &candidates, &tie_ok, now, limit * 3)
             })
             .unwrap_or_default();
@@ -726,7 +752,7 @@ impl Engine {
         min_seq: Option<i64>,
     ) -> Result<ConnectionsView, EngineError> {
         self.person(tenant, person).await?;
-        self.wait_for(min_seq).await?;
+        self.wait_for_graph(min_seq).await?;
         let now = self.now();
         let decision = self.decide(tenant, person, CONNECTIONS, Some(now)).await?;
         let limit = limit.clamp(1, MAX_LIMIT);
@@ -815,7 +841,7 @@ impl Engine {
             ));
         }
         self.person(tenant, asker).await?;
-        self.wait_for(min_seq).await?;
+        self.wait_for_graph(min_seq).await?;
         let now = self.now();
         let limit = limit.clamp(1, MAX_LIMIT);
         let me = self.tenant_index(tenant, asker);
@@ -829,7 +855,11 @@ impl Engine {
                     for (o, relevance) in &docs {
                         let Some(obj) = g.object(*o) else { continue };
                         for p in &obj.participants {
-                            if p.person == me || !active(g, p.person) {
+                            // Reading is not expertise, and who read what is not shown.
+                            if p.person == me
+                                || p.roles & !role::VIEWED == 0
+                                || !active(g, p.person)
+                            {
                                 continue;
                             }
                             let w = relevance / best
@@ -900,7 +930,7 @@ impl Engine {
         min_seq: Option<i64>,
     ) -> Result<RecommendationsView, EngineError> {
         self.person(tenant, person).await?;
-        self.wait_for(min_seq).await?;
+        self.wait_for_graph(min_seq).await?;
         let now = self.now();
         let decision = self
             .decide(tenant, person, RECOMMENDATIONS, Some(now))
@@ -1105,7 +1135,7 @@ mod tests {
         tie_ok: &dyn Fn(u32) -> bool,
     ) -> Vec<String> {
         let ann = g.index("ann").unwrap();
-        let c = mention_candidates(g, ann, q);
+        let c = mention_candidates(g, ann, q, tie_ok);
         rank_mentions(g, ann, q, &c, tie_ok, Timestamp(now), 10)
             .1
             .into_iter()
@@ -1183,7 +1213,7 @@ mod tests {
         let ann = g.index("ann").unwrap();
         let mut query = q("", Some("secret"));
         query.include_invitees = true;
-        let c = mention_candidates(&g, ann, &query);
+        let c = mention_candidates(&g, ann, &query, &|_| true);
         let (_, all) = rank_mentions(&g, ann, &query, &c, &|_| true, Timestamp(0), 10);
         let ben = all.iter().find(|s| s.person == "ben").unwrap();
         assert!(!ben.can_see_context);

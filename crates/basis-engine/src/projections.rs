@@ -358,10 +358,13 @@ impl GraphWorker {
         let count = stored.len();
         let events: Vec<(&str, GraphEvent<'_>)> = stored
             .iter()
-            .filter_map(|e| {
-                serde_json::from_str(&e.body)
-                    .ok()
-                    .map(|event| (e.tenant.as_str(), event))
+            .filter_map(|e| match serde_json::from_str(&e.body) {
+                Ok(event) => Some((e.tenant.as_str(), event)),
+                Err(error) => {
+                    metrics::counter!("basis_graph_unreadable_events_total").increment(1);
+                    tracing::warn!(seq = e.seq, %error, "graph: event not readable; skipped");
+                    None
+                }
             })
             .collect();
         // Ties are derived only for people who allow at least one purpose that uses them.

@@ -192,6 +192,12 @@ async fn an_objection_by_either_person_removes_the_edge_but_not_the_name() {
     assert_eq!(people(&s, "suggestions"), ["bob"]);
     assert!(!signals(&s, "bob").contains(&"affinity".to_owned()), "{s}");
     assert_eq!(s["personalized"], true);
+    // With an empty prefix the edge alone made Bob a candidate: now nothing does.
+    let s = service_get(&app, "/v1/people/ann/mention-suggestions").await;
+    assert!(
+        !people(&s, "suggestions").contains(&"bob".to_owned()),
+        "{s}"
+    );
     // Ann objects (Bob lifted his): nothing personal ranks, and the answer says why.
     app.send(
         Method::DELETE,
@@ -244,6 +250,21 @@ async fn no_answer_reveals_content_or_people_the_asker_may_not_see() {
     .await;
     assert_eq!(hidden["context_used"], false);
     assert_eq!(hidden["suggestions"], unknown["suggestions"]);
+    // Being added to the payroll page's space does not override the page's own member list.
+    let r = app
+        .ingest(
+            &json!([{ "id": "j1", "type": "member.added", "at": "2026-10-31T12:00:00Z",
+            "actor": "cat", "member": "eve", "object": { "id": "space-FIN", "kind": "space" } }]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let seq = r.body["seq"].as_i64().unwrap();
+    let hidden = service_get(
+        &app,
+        &format!("/v1/people/eve/mention-suggestions?context=payroll&min_seq={seq}"),
+    )
+    .await;
+    assert_eq!(hidden["context_used"], false);
     // Experts on Kafka: Ann sees Cat's payroll page, Eve does not.
     let ann = service_get(&app, "/v1/experts?topic=kafka&as=ann").await;
     assert_eq!(ann["documents_considered"], 2);
@@ -276,6 +297,86 @@ async fn no_answer_reveals_content_or_people_the_asker_may_not_see() {
     )
     .await
     .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+}
+
+#[tokio::test]
+async fn readers_are_not_shown_and_null_mentions_are_read() {
+    let (app, _) = workspace().await;
+    let r = app
+        .ingest(&json!([
+            { "id": "v1", "type": "content.viewed", "at": "2026-10-31T10:00:00Z", "actor": "fay",
+              "object": { "id": "guide" } },
+            { "id": "n1", "type": "content.created", "at": "2026-10-31T11:00:00Z", "actor": "eve",
+              "mentions": null,
+              "object": { "id": "runbook", "title": "Kafka runbook", "visibility": { "public": true } } }
+        ]))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let seq = r.body["seq"].as_i64().unwrap();
+    // Fay read the guide: she is neither a participant of it nor an expert on Kafka.
+    let s = service_get(
+        &app,
+        &format!("/v1/people/ann/mention-suggestions?context=guide&prefix=fa&min_seq={seq}"),
+    )
+    .await;
+    assert!(
+        !signals(&s, "fay").contains(&"context_participant".to_owned()),
+        "{s}"
+    );
+    let experts = service_get(&app, "/v1/experts?topic=kafka&as=ann").await;
+    assert!(
+        !people(&experts, "experts").contains(&"fay".to_owned()),
+        "{experts}"
+    );
+    assert!(!experts.to_string().contains("viewed"), "{experts}");
+    // The event with `"mentions": null` reached the graph.
+    assert!(
+        people(&experts, "experts").contains(&"eve".to_owned()),
+        "{experts}"
+    );
+}
+
+#[tokio::test]
+async fn refusing_every_purpose_that_uses_ties_purges_them() {
+    let (app, seq) = workspace().await;
+    let path = format!("/v1/people/ann/connections?min_seq={seq}");
+    assert_eq!(
+        service_get(&app, &path).await["connections"][0]["person"],
+        "bob"
+    );
+    for purpose in [
+        "personalize.content.connections",
+        "personalize.content.recommendations",
+    ] {
+        let r = app
+            .post("/v1/people/bob/opt-outs", json!({ "purpose": purpose }))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    app.post("/v1/people/bob/objections", json!({ "purpose": MENTIONS }))
+        .await;
+    app.clock.advance_millis(1);
+    // Bob opts back in: the ties were purged, not merely hidden.
+    for purpose in [
+        "personalize.content.connections",
+        "personalize.content.recommendations",
+    ] {
+        let r = app
+            .send(
+                Method::DELETE,
+                &format!("/v1/people/bob/opt-outs/{purpose}"),
+                Some(&app.service),
+                None,
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.text);
+    }
+    app.clock.advance_millis(1);
+    let c = service_get(&app, "/v1/people/ann/connections").await;
+    assert!(
+        !people(&c, "connections").contains(&"bob".to_owned()),
+        "{c}"
+    );
 }
 
 #[tokio::test]
