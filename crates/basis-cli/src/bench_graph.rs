@@ -196,6 +196,21 @@ fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
+/// The affinity ranking alone, as the SQL computes it: `asker`'s ties whose names match the
+/// prefix, best ten by tie score (ties by index).
+fn affinity_top10(g: &TenantGraph, asker: u32, prefix: &str, now: Timestamp) -> Vec<u32> {
+    let words: Vec<String> = basis_core::text::words(prefix).collect();
+    let mut top: Vec<(f64, u32)> = g
+        .affinity
+        .ties(asker)
+        .iter()
+        .filter(|t| g.matches(t.to, &words))
+        .map(|t| (g.affinity.tie_score(t, now), t.to))
+        .collect();
+    top.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    top.into_iter().take(10).map(|(_, i)| i).collect()
+}
+
 /// Synthetic interactions: (from, to, at seconds, kind), in time order over the past year.
 fn interactions(
     people: usize,
@@ -382,17 +397,7 @@ pub async fn mentions(
     let mut bare_times = Vec::with_capacity(queries);
     for (asker, prefix) in &prefixes {
         let t = Instant::now();
-        let words: Vec<String> = basis_core::text::words(prefix).collect();
-        let mut top: Vec<(f64, u32)> = g
-            .affinity
-            .ties(*asker)
-            .iter()
-            .filter(|t| g.matches(t.to, &words))
-            .map(|t| (g.affinity.tie_score(t, now), t.to))
-            .collect();
-        top.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        top.truncate(10);
-        std::hint::black_box(top);
+        std::hint::black_box(affinity_top10(&g, *asker, prefix, now));
         bare_times.push(t.elapsed());
     }
     graph_times.sort_unstable();
@@ -555,16 +560,7 @@ async fn sql_baseline(
         // The same maths: the graph's ties matching the prefix, by tie score, are the SQL's
         // answer (f32 sums against f64 may swap near-equal neighbours).
         let from_sql: Vec<u32> = scored.iter().map(|(_, o)| *o).collect();
-        let words: Vec<String> = basis_core::text::words(prefix).collect();
-        let mut from_graph: Vec<(f64, u32)> = g
-            .affinity
-            .ties(*asker)
-            .iter()
-            .filter(|t| g.matches(t.to, &words))
-            .map(|t| (g.affinity.tie_score(t, now), t.to))
-            .collect();
-        from_graph.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let from_graph: Vec<u32> = from_graph.into_iter().take(10).map(|(_, i)| i).collect();
+        let from_graph = affinity_top10(g, *asker, prefix, now);
         let _ = k;
         compared += 1;
         if from_sql == from_graph {

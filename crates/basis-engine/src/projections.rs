@@ -290,39 +290,65 @@ impl ProjectionWorker {
 
 /// Runs a worker until `shutdown` turns true: steps while there is work, then waits to be woken
 /// by an append; after a quiet second, and before returning, it snapshots.
-pub async fn run(worker: ProjectionWorker, mut shutdown: watch::Receiver<bool>) {
-    let wake = worker.engine.inner.appended.clone();
+pub async fn run(worker: ProjectionWorker, shutdown: watch::Receiver<bool>) {
+    drive(&worker, shutdown).await;
+    if let Err(e) = worker.snapshot().await {
+        tracing::error!(projection = Activity::NAME, error = %e, "final snapshot failed; the view will catch up from the log");
+    }
+}
+
+/// What the loop around a projection needs of it.
+trait Step: Sync {
+    /// For logs.
+    const NAME: &'static str;
+    fn engine(&self) -> &Engine;
+    /// Applies the next batch.
+    fn step(&self) -> impl Future<Output = Result<Outcome, EngineError>> + Send;
+    /// After a quiet second.
+    fn quiet(&self) -> impl Future<Output = ()> + Send;
+}
+
+impl Step for ProjectionWorker {
+    const NAME: &'static str = Activity::NAME;
+    fn engine(&self) -> &Engine {
+        &self.engine
+    }
+    fn step(&self) -> impl Future<Output = Result<Outcome, EngineError>> + Send {
+        self.try_execute_next()
+    }
+    async fn quiet(&self) {
+        if let Err(e) = self.snapshot().await {
+            tracing::error!(projection = Self::NAME, error = %e, "snapshot failed; retrying later");
+        }
+    }
+}
+
+/// The loop around a projection step: step while there is work; when idle, wait to be woken by
+/// an append (then let appends coalesce: fewer, larger reads disturb ingest less) or for a quiet
+/// second; after a failure, retry in a second.
+async fn drive<W: Step>(worker: &W, mut shutdown: watch::Receiver<bool>) {
+    let wake = worker.engine().inner.appended.clone();
     loop {
         if *shutdown.borrow() {
             break;
         }
-        match worker.try_execute_next().await {
+        match worker.step().await {
             Ok(Outcome::Applied { .. }) => continue,
             Ok(Outcome::Idle) => {
                 tokio::select! {
-                    () = wake.notified() => {
-                        // Let appends coalesce: fewer, larger reads disturb ingest less.
-                        tokio::time::sleep(COALESCE).await;
-                    }
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {
-                        if let Err(e) = worker.snapshot().await {
-                            tracing::error!(projection = Activity::NAME, error = %e, "snapshot failed; retrying later");
-                        }
-                    }
+                    () = wake.notified() => tokio::time::sleep(COALESCE).await,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => worker.quiet().await,
                     _ = shutdown.changed() => {}
                 }
             }
             Err(e) => {
-                tracing::error!(projection = Activity::NAME, error = %e, "projection step failed; retrying");
+                tracing::error!(projection = W::NAME, error = %e, "projection step failed; retrying");
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}
                     _ = shutdown.changed() => {}
                 }
             }
         }
-    }
-    if let Err(e) = worker.snapshot().await {
-        tracing::error!(projection = Activity::NAME, error = %e, "final snapshot failed; the view will catch up from the log");
     }
 }
 
@@ -407,30 +433,20 @@ impl GraphWorker {
     }
 }
 
+impl Step for GraphWorker {
+    const NAME: &'static str = "graph";
+    fn engine(&self) -> &Engine {
+        &self.engine
+    }
+    fn step(&self) -> impl Future<Output = Result<Outcome, EngineError>> + Send {
+        self.try_execute_next()
+    }
+    /// The graph lives in memory only: nothing to snapshot.
+    async fn quiet(&self) {}
+}
+
 /// Runs the graph worker until `shutdown` turns true: steps while there is work, then waits to
 /// be woken by an append.
-pub async fn run_graph(worker: GraphWorker, mut shutdown: watch::Receiver<bool>) {
-    let wake = worker.engine.inner.appended.clone();
-    loop {
-        if *shutdown.borrow() {
-            break;
-        }
-        match worker.try_execute_next().await {
-            Ok(Outcome::Applied { .. }) => continue,
-            Ok(Outcome::Idle) => {
-                tokio::select! {
-                    () = wake.notified() => tokio::time::sleep(COALESCE).await,
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.changed() => {}
-                }
-            }
-            Err(e) => {
-                tracing::error!(projection = "graph", error = %e, "projection step failed; retrying");
-                tokio::select! {
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.changed() => {}
-                }
-            }
-        }
-    }
+pub async fn run_graph(worker: GraphWorker, shutdown: watch::Receiver<bool>) {
+    drive(&worker, shutdown).await;
 }
