@@ -207,37 +207,40 @@ fn legitimate_interest<'a>(
     s: &'a SubjectState,
     at: Timestamp,
 ) -> Outcome<'a> {
-    let objection = s
+    // Every objection in force that covers the purpose (to it or to an ancestor) must have been
+    // set aside for the processing to go ahead; one that stands decides, whatever the order
+    // the objections were recorded in.
+    let mut set_aside = None;
+    for o in s
         .objections
         .iter()
-        .find(|o| o.span.covers(at) && p.lineage.contains(&o.purpose));
-    if let Some(o) = objection {
+        .filter(|o| o.span.covers(at) && p.lineage.contains(&o.purpose))
+    {
         let purpose = key_of(policy, o.purpose);
-        let overridden = match (p.objection, &o.overridden) {
-            (ObjectionRule::Overridable, Some(ov)) if ov.at <= at => Some(ov),
-            _ => None,
-        };
-        return match overridden {
-            Some(ov) => (
-                true,
-                Reason::ObjectionOverridden,
-                Evidence::Override {
+        match (p.objection, &o.overridden) {
+            (ObjectionRule::Overridable, Some(ov)) if ov.at <= at => {
+                set_aside.get_or_insert(Evidence::Override {
                     id: o.id,
                     purpose,
                     at: ov.at,
                     grounds: &ov.grounds,
-                },
-            ),
-            None => (
-                false,
-                Reason::Objected,
-                Evidence::Objection {
-                    id: o.id,
-                    purpose,
-                    at: o.span.from,
-                },
-            ),
-        };
+                });
+            }
+            _ => {
+                return (
+                    false,
+                    Reason::Objected,
+                    Evidence::Objection {
+                        id: o.id,
+                        purpose,
+                        at: o.span.from,
+                    },
+                );
+            }
+        }
+    }
+    if let Some(evidence) = set_aside {
+        return (true, Reason::ObjectionOverridden, evidence);
     }
     if let Some(denied) = opted_out(policy, p, s, at) {
         return denied;

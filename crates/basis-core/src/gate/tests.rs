@@ -201,14 +201,21 @@ fn reference(
             Some(_) => (false, Reason::AccountInactive),
         },
         Basis::LegitimateInterest => {
-            let objection = covered_by.iter().find_map(|a| objections.get(a));
-            match objection {
-                Some(true) if p.objection == ObjectionRule::Overridable => {
-                    (true, Reason::ObjectionOverridden)
+            // Every covering objection must be overridden (and overridable) to go ahead.
+            let found: Vec<bool> = covered_by
+                .iter()
+                .filter_map(|a| objections.get(a).copied())
+                .collect();
+            if found.is_empty() {
+                if opted_out {
+                    (false, Reason::OptedOut)
+                } else {
+                    (true, Reason::LegitimateInterest)
                 }
-                Some(_) => (false, Reason::Objected),
-                None if opted_out => (false, Reason::OptedOut),
-                None => (true, Reason::LegitimateInterest),
+            } else if found.iter().all(|o| *o) && p.objection == ObjectionRule::Overridable {
+                (true, Reason::ObjectionOverridden)
+            } else {
+                (false, Reason::Objected)
             }
         }
         Basis::Consent => {
@@ -372,6 +379,32 @@ fn overridable_objection_is_overridden_only_from_the_recorded_grounds_on() {
             ..
         }
     ));
+}
+
+#[test]
+fn an_override_sets_aside_only_its_own_objection() {
+    // Objections to the purpose and to its parent, in both recording orders; only the one to
+    // the purpose is overridden: the parent's still stands.
+    let policy = policy();
+    let security = pid(&policy, "essential.service.security");
+    let parent = policy.purpose(security).unwrap().parent.unwrap();
+    for order in [[parent, security], [security, parent]] {
+        let s = build(
+            JurisdictionId::EEA,
+            &[
+                (t(0), Action::Account(AccountStatus::Active)),
+                (t(1), Action::Object(order[0])),
+                (t(1), Action::Object(order[1])),
+                (t(2), Action::Override(security)),
+            ],
+        );
+        let d = decide(&policy, &s, security, t(3));
+        assert_eq!(
+            (d.allowed, d.reason),
+            (false, Reason::Objected),
+            "{order:?}"
+        );
+    }
 }
 
 #[test]
