@@ -49,6 +49,16 @@ impl DataArgs {
     }
 }
 
+/// A half-life in days: positive, at most ten years.
+fn half_life(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(d) if d > 0.0 && d <= 3_650.0 => Ok(d),
+        _ => Err(format!(
+            "`{text}` is not a number of days between 0 and 3650"
+        )),
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Create the store and print an admin key (the only line on stdout).
@@ -66,6 +76,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "BASIS_LISTEN", default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
+        /// Half-life of an interaction's weight in the @mention and connection ranking, in days
+        /// (3 ranks best on Enron; 27 keeps a month of history).
+        #[arg(long, env = "BASIS_TIE_HALF_LIFE_DAYS", default_value_t = 3.0, value_parser = half_life)]
+        tie_half_life_days: f64,
     },
     /// Manage API keys.
     Key {
@@ -219,11 +233,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 data.data.display()
             );
         }
-        Command::Serve { data, listen } => {
-            let config = ServerConfig {
+        Command::Serve {
+            data,
+            listen,
+            tie_half_life_days,
+        } => {
+            let mut config = ServerConfig {
                 listen,
                 ..data.config()
             };
+            config.engine.affinity.half_life_days = tie_half_life_days;
             let app = Application::build(config).await?;
             if app.engine().store().count_api_keys().await? == 0 {
                 let key = app

@@ -35,6 +35,8 @@ pub struct EngineConfig {
     pub max_wait: Duration,
     /// How often buffered ledger counts are written.
     pub ledger_flush_every: Duration,
+    /// Ranking parameters of the interaction graph (the half-life of an interaction's weight).
+    pub affinity: basis_core::affinity::AffinityParams,
 }
 
 impl Default for EngineConfig {
@@ -42,6 +44,7 @@ impl Default for EngineConfig {
         EngineConfig {
             max_wait: Duration::from_secs(5),
             ledger_flush_every: Duration::from_secs(10),
+            affinity: basis_core::affinity::AffinityParams::default(),
         }
     }
 }
@@ -150,7 +153,7 @@ impl Engine {
         let cursor = activity.applied();
         let (watermark, _) = watch::channel(cursor);
         let (graph_watermark, _) = watch::channel(0);
-        let graph = load_directory(store.as_ref()).await?;
+        let graph = load_directory(store.as_ref(), config.affinity).await?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 store,
@@ -1500,7 +1503,7 @@ impl Engine {
     pub async fn rebuild_graph(&self) -> Result<i64, EngineError> {
         {
             let _guard = self.inner.projection_lock.lock().await;
-            let fresh = load_directory(self.store()).await?;
+            let fresh = load_directory(self.store(), self.inner.config.affinity).await?;
             self.write_graph(|g| *g = fresh);
             self.inner.graph_watermark.send_replace(0);
         }
@@ -1516,8 +1519,11 @@ impl Engine {
 }
 
 /// Loads every registered person into an empty graph.
-async fn load_directory(store: &dyn Store) -> Result<GraphState, EngineError> {
-    let mut graph = GraphState::new(basis_core::affinity::AffinityParams::default());
+async fn load_directory(
+    store: &dyn Store,
+    params: basis_core::affinity::AffinityParams,
+) -> Result<GraphState, EngineError> {
+    let mut graph = GraphState::new(params);
     let mut after = (String::new(), String::new());
     loop {
         let page = store.people_page((&after.0, &after.1), 1_000).await?;

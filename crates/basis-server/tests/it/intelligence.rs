@@ -618,3 +618,49 @@ async fn a_rebuild_from_the_log_gives_the_same_answers() {
     .await
     .assert_problem(StatusCode::FORBIDDEN, "forbidden");
 }
+
+#[tokio::test]
+async fn the_half_life_is_configurable() {
+    use basis_engine::projections::Outcome;
+
+    // Ann mentioned Bob once four days ago and shares a team with Eve (+0.5): with the default
+    // 3-day half-life the mention has faded below the team (0.40); with 30 days it has not (0.91).
+    let mut order = Vec::new();
+    for half_life_days in [3.0, 30.0] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = basis_server::ServerConfig {
+            data_dir: dir.path().to_path_buf(),
+            ..basis_server::ServerConfig::default()
+        };
+        config.engine.affinity.half_life_days = half_life_days;
+        let clock = std::sync::Arc::new(basis_core::clock::ManualClock::new(crate::helpers::at(
+            "2026-11-01T09:00:00Z",
+        )));
+        let (engine, _) = basis_server::open_engine(&config, clock).await.unwrap();
+        for (id, teams) in [
+            ("ann", vec!["eng".to_owned()]),
+            ("bob", vec![]),
+            ("eve", vec!["eng".to_owned()]),
+        ] {
+            let input = basis_core::person::PersonInput {
+                teams,
+                ..Default::default()
+            };
+            engine.put_person("acme", id, input).await.unwrap();
+        }
+        let events = json!([{ "id": "a", "type": "comment.created", "at": "2026-10-28T09:00:00Z",
+                              "actor": "ann", "mentions": ["bob"] }]);
+        let batch = basis_engine::ingest::parse_batch(&events.to_string(), false).unwrap();
+        engine.ingest("acme", batch).await.unwrap();
+        let worker = engine.graph_worker();
+        while let Outcome::Applied { .. } = worker.try_execute_next().await.unwrap() {}
+        let view = engine.connections("acme", "ann", 10, None).await.unwrap();
+        order.push(
+            view.connections
+                .into_iter()
+                .map(|c| c.person)
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(order, [vec!["eve", "bob"], vec!["bob", "eve"]]);
+}
