@@ -54,7 +54,7 @@ fn half_life(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(d) if d > 0.0 && d <= 3_650.0 => Ok(d),
         _ => Err(format!(
-            "`{text}` is not a number of days between 0 and 3650"
+            "`{text}` is not a number of days above 0 and at most 3650"
         )),
     }
 }
