@@ -3,9 +3,10 @@
 //! affinity ranking computed by a SQL aggregation over the interaction rows in SQLite, in the same
 //! run; the graph's memory per person and per tie; update throughput.
 //!
-//! The graph side runs what the engine runs for a request once subject states are cached:
-//! candidate gathering, one gate decision (plus ledger count) per tied candidate, ranking with
-//! team and prefix signals. The SQL side ranks by affinity only (decayed sums both ways plus the
+//! The graph side runs the engine's ranking path in process: candidate gathering, one gate
+//! decision (plus ledger count) per tied candidate on a cached subject state, ranking with team,
+//! prefix and organization signals, explanations. Not included: HTTP, the asker's profile read
+//! and the metrics counters the engine also updates per decision. The SQL side ranks by affinity only (decayed sums both ways plus the
 //! burst term) over people matching the prefix — strictly less work. SQLite as bundled has no
 //! `exp()`, so rows store forward-decayed weights (`w · e^{λ(at − landmark)}`, Cormode et al.'s
 //! forward decay): the SQL sums them per candidate and takes the last contact, and the burst
@@ -416,7 +417,7 @@ pub async fn mentions(
     );
     let (s50, s99) = (percentile(&sql_times, 0.5), percentile(&sql_times, 0.99));
     println!(
-        "graph, 2-letter prefix ({queries} queries): p50 {:.1} µs, p99 {:.1} µs",
+        "graph, gated ranking path, 2-letter prefix ({queries} queries): p50 {:.1} µs, p99 {:.1} µs",
         micros(g50),
         micros(g99)
     );
@@ -437,7 +438,7 @@ pub async fn mentions(
         micros(b99)
     );
     println!(
-        "ratio SQL / full graph request: p50 {:.0}x, p99 {:.0}x; SQL / same ranking on the graph: p50 {:.0}x, p99 {:.0}x",
+        "ratio SQL / gated ranking path: p50 {:.0}x, p99 {:.0}x; SQL / same ranking on the graph: p50 {:.0}x, p99 {:.0}x",
         s50.as_secs_f64() / g50.as_secs_f64().max(1e-12),
         s99.as_secs_f64() / g99.as_secs_f64().max(1e-12),
         s50.as_secs_f64() / b50.as_secs_f64().max(1e-12),
