@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{Reply, TestApp, spawn_app};
 
 const MENTIONS: &str = "functional.service.improve.mentions";
 
@@ -100,8 +100,12 @@ fn signals(list: &Value, person: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+async fn service_reply(app: &TestApp, path: &str) -> Reply {
+    app.send(Method::GET, path, Some(&app.service), None).await
+}
+
 async fn service_get(app: &TestApp, path: &str) -> Value {
-    let r = app.send(Method::GET, path, Some(&app.service), None).await;
+    let r = service_reply(app, path).await;
     assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
     r.body
 }
@@ -139,22 +143,12 @@ async fn suggestions_rank_by_interactions_explain_and_match_names_loosely() {
         "{s}"
     );
     // Bad input is a 400, an unknown person a 404, a privacy token is refused.
-    app.send(
-        Method::GET,
-        "/v1/people/ann/mention-suggestions?limit=0",
-        Some(&app.service),
-        None,
-    )
-    .await
-    .assert_problem(StatusCode::BAD_REQUEST, "bad_query");
-    app.send(
-        Method::GET,
-        "/v1/people/nobody/mention-suggestions",
-        Some(&app.service),
-        None,
-    )
-    .await
-    .assert_problem(StatusCode::NOT_FOUND, "person_not_found");
+    service_reply(&app, "/v1/people/ann/mention-suggestions?limit=0")
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST, "bad_query");
+    service_reply(&app, "/v1/people/nobody/mention-suggestions")
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "person_not_found");
     let token = app
         .send(
             Method::POST,
@@ -281,22 +275,12 @@ async fn no_answer_reveals_content_or_people_the_asker_may_not_see() {
     let recs = service_get(&app, "/v1/people/eve/recommendations").await;
     assert!(!recs.to_string().contains("payroll"), "{recs}");
     // Bad queries.
-    app.send(
-        Method::GET,
-        "/v1/experts?topic=kafka",
-        Some(&app.service),
-        None,
-    )
-    .await
-    .assert_problem(StatusCode::BAD_REQUEST, "bad_query");
-    app.send(
-        Method::GET,
-        "/v1/experts?topic=the&as=ann",
-        Some(&app.service),
-        None,
-    )
-    .await
-    .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    service_reply(&app, "/v1/experts?topic=kafka")
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST, "bad_query");
+    service_reply(&app, "/v1/experts?topic=the&as=ann")
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 }
 
 #[tokio::test]
