@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use basis_core::affinity::{AffinityParams, Interaction};
-use basis_core::person::Person;
-use basis_core::subject::AccountStatus;
+use basis_core::person::PersonInput;
 use basis_core::{Policy, SubjectState, Timestamp, decide};
 use basis_engine::Ledger;
 use basis_engine::graph::{AFFILIATION, MENTIONS, TenantGraph};
@@ -283,19 +282,18 @@ pub async fn mentions(
     let rss_before = rss_bytes();
     let mut g = TenantGraph::new(AffinityParams::default());
     for (i, name) in names.iter().enumerate() {
-        g.put_person(&Person {
-            id: format!("u{i}"),
+        let input = PersonInput {
             name: Some(name.clone()),
             email: Some(format!("u{i}@example.com")),
-            job_title: None,
             department: Some(format!("dept-{}", i / 1_000)),
             teams: vec![format!("team-{}", i / 10)],
             country: Some("DE".into()),
-            account: AccountStatus::Active,
-            timezone: None,
-            locale: None,
-            identities: Default::default(),
-        });
+            ..PersonInput::default()
+        };
+        let person = input
+            .into_person(&format!("u{i}"))
+            .map_err(|errors| anyhow::anyhow!("person u{i}: {errors:?}"))?;
+        g.put_person(&person);
     }
     let started = Instant::now();
     for (from, to, at, kind) in &rows {

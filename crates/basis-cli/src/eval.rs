@@ -20,8 +20,7 @@ use anyhow::{Context, bail};
 use basis_core::Timestamp;
 use basis_core::affinity::AffinityParams;
 use basis_core::event::{Event, Object};
-use basis_core::person::Person;
-use basis_core::subject::AccountStatus;
+use basis_core::person::PersonInput;
 use basis_engine::graph::TenantGraph;
 use basis_engine::intelligence::{MentionQuery, mention_candidates, rank_mentions};
 use clap::Subcommand;
@@ -301,28 +300,25 @@ pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 4]> {
             }
         },
     );
-    let fresh_graph = || {
+    let fresh_graph = || -> anyhow::Result<_> {
         let mut g = TenantGraph::new(AffinityParams::default());
         for e in &employees {
-            g.put_person(&Person {
-                id: format!("e{}", e.id),
+            let input = PersonInput {
                 name: Some(e.name.clone()),
-                email: None,
                 job_title: Some(e.title.clone()),
                 department: Some(e.department.clone()),
-                teams: Vec::new(),
-                country: None,
-                account: AccountStatus::Active,
-                timezone: None,
-                locale: None,
-                identities: Default::default(),
-            });
+                ..PersonInput::default()
+            };
+            let person = input
+                .into_person(&format!("e{}", e.id))
+                .map_err(|errors| anyhow::anyhow!("employee {}: {errors:?}", e.id))?;
+            g.put_person(&person);
         }
-        std::cell::RefCell::new(g)
+        Ok(std::cell::RefCell::new(g))
     };
     let mut results = Vec::new();
     for with_thread in [false, true] {
-        let graph = fresh_graph();
+        let graph = fresh_graph()?;
         let quality = evaluate(
             &messages,
             |m| {

@@ -90,6 +90,20 @@ pub struct Tie {
 }
 
 impl Tie {
+    /// Brings the sums up to the later of their time and `at`, and returns the factor an amount
+    /// stamped `at` takes to join them: out-of-order amounts enter already decayed.
+    fn align(&mut self, at: u32, lambda_per_s: f64) -> f64 {
+        if at >= self.updated {
+            let keep = (-lambda_per_s * f64::from(at - self.updated)).exp();
+            self.out = (f64::from(self.out) * keep) as f32;
+            self.inb = (f64::from(self.inb) * keep) as f32;
+            self.updated = at;
+            1.0
+        } else {
+            (-lambda_per_s * f64::from(self.updated - at)).exp()
+        }
+    }
+
     /// Last contact either way.
     pub fn last_contact(&self) -> Timestamp {
         Timestamp(i64::from(self.last) * 1_000)
@@ -160,17 +174,7 @@ impl AffinityGraph {
     fn add(&mut self, a: u32, b: u32, at: u32, weight: f64, outbound: bool, mention: bool) {
         let lambda = self.lambda_per_s;
         let tie = self.tie_mut(a, b, at);
-        // Bring the sums to the later of the two times; an out-of-order interaction enters
-        // already decayed to the tie's time.
-        let (keep, add) = if at >= tie.updated {
-            let f = (-lambda * f64::from(at - tie.updated)).exp();
-            tie.updated = at;
-            (f, weight)
-        } else {
-            (1.0, weight * (-lambda * f64::from(tie.updated - at)).exp())
-        };
-        tie.out = (f64::from(tie.out) * keep) as f32;
-        tie.inb = (f64::from(tie.inb) * keep) as f32;
+        let add = weight * tie.align(at, lambda);
         if outbound {
             tie.out += add as f32;
             if mention {
@@ -288,18 +292,9 @@ impl AffinityGraph {
                 };
                 let lambda = self.lambda_per_s;
                 let target = self.tie_mut(a, b, tie.updated);
-                let (keep, bring) = if tie.updated >= target.updated {
-                    let f = (-lambda * f64::from(tie.updated - target.updated)).exp();
-                    target.updated = tie.updated;
-                    (f, 1.0)
-                } else {
-                    (
-                        1.0,
-                        (-lambda * f64::from(target.updated - tie.updated)).exp(),
-                    )
-                };
-                target.out = (f64::from(target.out) * keep + f64::from(w_this) * bring) as f32;
-                target.inb = (f64::from(target.inb) * keep + f64::from(w_other) * bring) as f32;
+                let bring = target.align(tie.updated, lambda);
+                target.out += (f64::from(w_this) * bring) as f32;
+                target.inb += (f64::from(w_other) * bring) as f32;
                 target.mentions_out = target.mentions_out.saturating_add(m_this);
                 target.mentions_in = target.mentions_in.saturating_add(m_other);
                 target.interactions = target.interactions.saturating_add(tie.interactions);

@@ -305,10 +305,7 @@ impl Engine {
     /// # Errors
     /// [`EngineError::NotCaughtUp`] when they have not in time.
     pub async fn wait_for(&self, min_seq: Option<i64>) -> Result<(), EngineError> {
-        let Some(wanted) = min_seq.filter(|s| *s > 0) else {
-            return Ok(());
-        };
-        Self::wait_on(&self.inner.watermark, wanted, self.inner.config.max_wait).await
+        Self::wait_on(&self.inner.watermark, min_seq, self.inner.config.max_wait).await
     }
 
     /// Like [`Engine::wait_for`], for the interaction graph (which replays the log at start-up,
@@ -317,12 +314,9 @@ impl Engine {
     /// # Errors
     /// [`EngineError::NotCaughtUp`] when it has not in time.
     pub async fn wait_for_graph(&self, min_seq: Option<i64>) -> Result<(), EngineError> {
-        let Some(wanted) = min_seq.filter(|s| *s > 0) else {
-            return Ok(());
-        };
         Self::wait_on(
             &self.inner.graph_watermark,
-            wanted,
+            min_seq,
             self.inner.config.max_wait,
         )
         .await
@@ -330,9 +324,12 @@ impl Engine {
 
     async fn wait_on(
         watermark: &watch::Sender<i64>,
-        wanted: i64,
+        min_seq: Option<i64>,
         max_wait: Duration,
     ) -> Result<(), EngineError> {
+        let Some(wanted) = min_seq.filter(|s| *s > 0) else {
+            return Ok(());
+        };
         let mut rx = watermark.subscribe();
         let reached = tokio::time::timeout(max_wait, rx.wait_for(|seq| *seq >= wanted)).await;
         match reached {
@@ -579,17 +576,20 @@ impl Engine {
         Ok((person, outcome))
     }
 
-    /// Merges the stub subject `alias` (a source identity seen before anyone claimed it) into
-    /// `person`: events name the person, and the processing record and derived views move over.
-    async fn merge_stub(&self, tenant: &str, alias: &str, person: &str) -> Result<(), EngineError> {
-        self.flush_ledger().await?;
-        let _guard = self.inner.projection_lock.lock().await;
+    /// The rewrites `edit` makes to the tenant's events that contain `needle` (an event `edit`
+    /// leaves unchanged, or that cannot be read, is not rewritten).
+    async fn event_rewrites(
+        &self,
+        tenant: &str,
+        needle: &str,
+        edit: impl Fn(&mut Event) -> bool,
+    ) -> Result<Vec<EventRewrite>, EngineError> {
         let mut rewrites = Vec::new();
-        for stored in self.store().events_containing(tenant, alias).await? {
+        for stored in self.store().events_containing(tenant, needle).await? {
             let Ok(mut event) = serde_json::from_str::<Event>(&stored.body) else {
                 continue;
             };
-            if event.rename_person(alias, person) {
+            if edit(&mut event) {
                 let body = serde_json::to_string(&event)
                     .map_err(|e| EngineError::invalid("event", e.to_string()))?;
                 rewrites.push(EventRewrite {
@@ -599,6 +599,17 @@ impl Engine {
                 });
             }
         }
+        Ok(rewrites)
+    }
+
+    /// Merges the stub subject `alias` (a source identity seen before anyone claimed it) into
+    /// `person`: events name the person, and the processing record and derived views move over.
+    async fn merge_stub(&self, tenant: &str, alias: &str, person: &str) -> Result<(), EngineError> {
+        self.flush_ledger().await?;
+        let _guard = self.inner.projection_lock.lock().await;
+        let rewrites = self
+            .event_rewrites(tenant, alias, |e| e.rename_person(alias, person))
+            .await?;
         let moved = self.with_activity(|a| a.merge(tenant, alias, person));
         if rewrites.is_empty() && !moved {
             return Ok(());
@@ -667,21 +678,9 @@ impl Engine {
         }
         // Hold the projection lock so no batch re-derives data about the person mid-erasure.
         let _guard = self.inner.projection_lock.lock().await;
-        let mut rewrites = Vec::new();
-        for stored in self.store().events_containing(tenant, id).await? {
-            let Ok(mut event) = serde_json::from_str::<Event>(&stored.body) else {
-                continue;
-            };
-            if event.redact_person(id, ERASED) {
-                let body = serde_json::to_string(&event)
-                    .map_err(|e| EngineError::invalid("event", e.to_string()))?;
-                rewrites.push(EventRewrite {
-                    seq: stored.seq,
-                    actor: event.actor.clone(),
-                    body,
-                });
-            }
-        }
+        let rewrites = self
+            .event_rewrites(tenant, id, |e| e.redact_person(id, ERASED))
+            .await?;
         let suppression = person.email.as_deref().map(keys::email_hash);
         self.inner.ledger.forget(tenant, id);
         self.store()
@@ -740,6 +739,22 @@ impl Engine {
         at: Timestamp,
     ) -> Result<bool, EngineError> {
         self.gate(tenant, person, purpose, at, |d| d.allowed).await
+    }
+
+    /// Whether the gate allows any of `purposes` (asked in order, stopping at the first yes).
+    pub(crate) async fn allows_any(
+        &self,
+        tenant: &str,
+        person: &str,
+        purposes: &[&str],
+        at: Timestamp,
+    ) -> Result<bool, EngineError> {
+        for purpose in purposes {
+            if self.allowed_now(tenant, person, purpose, at).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Decides with the person's cached state, counts the decision in the ledger, and lets the
@@ -1122,18 +1137,12 @@ impl Engine {
                 tracing::error!(error = %e, "purging activity after an objection failed");
             }
         }
-        // The graph keeps a person's ties only while some purpose that uses them is allowed.
-        let now = self.now();
-        let mut keeps_ties = false;
-        for purpose in crate::graph::TIE_PURPOSES {
-            match self.allowed_now(tenant, person, purpose, now).await {
-                Ok(false) => {}
-                Ok(true) | Err(_) => {
-                    keeps_ties = true;
-                    break;
-                }
-            }
-        }
+        // The graph keeps a person's ties only while some purpose that uses them is allowed (a
+        // gate that cannot answer keeps them: reads ask again).
+        let keeps_ties = self
+            .allows_any(tenant, person, &crate::graph::TIE_PURPOSES, self.now())
+            .await
+            .unwrap_or(true);
         if !keeps_ties {
             let _guard = self.inner.projection_lock.lock().await;
             self.write_graph(|g| g.tenant_mut(tenant).forget_ties(person));
@@ -1487,15 +1496,11 @@ impl Engine {
             self.inner.watermark.send_replace(0);
         }
         let worker = self.projection_worker();
-        let mut seq = 0;
-        while let crate::projections::Outcome::Applied { seq: s, .. } =
-            worker.try_execute_next().await?
-        {
-            seq = s;
-        }
+        let seq = crate::projections::catch_up(&worker).await?;
         worker.snapshot().await?;
         Ok(seq)
     }
+
     /// Drops the interaction graph, reloads the directory and replays the log into it.
     ///
     /// # Errors
@@ -1507,14 +1512,7 @@ impl Engine {
             self.write_graph(|g| *g = fresh);
             self.inner.graph_watermark.send_replace(0);
         }
-        let worker = self.graph_worker();
-        let mut seq = 0;
-        while let crate::projections::Outcome::Applied { seq: s, .. } =
-            worker.try_execute_next().await?
-        {
-            seq = s;
-        }
-        Ok(seq)
+        crate::projections::catch_up(&self.graph_worker()).await
     }
 }
 

@@ -112,17 +112,6 @@ pub enum Vis {
     Members(Vec<Box<str>>),
 }
 
-impl From<&Visibility> for Vis {
-    fn from(v: &Visibility) -> Self {
-        match v {
-            Visibility::Public { .. } => Vis::Public,
-            Visibility::Members { members } => {
-                Vis::Members(members.iter().map(|m| Box::from(m.as_str())).collect())
-            }
-        }
-    }
-}
-
 /// The part of an event the graph reads, borrowed from the stored JSON where it can be: the
 /// worker parses every event, and skipping the rest (ids, request context, extension data)
 /// without allocating keeps the projection cheap beside ingest.
@@ -351,16 +340,6 @@ impl TenantGraph {
     /// The profile of a registered person.
     pub fn profile(&self, i: u32) -> Option<&Profile> {
         self.profiles.get(i as usize).and_then(Option::as_ref)
-    }
-
-    /// People registered (with a profile).
-    pub fn people(&self) -> usize {
-        self.profiles.iter().filter(|p| p.is_some()).count()
-    }
-
-    /// Objects known.
-    pub fn objects(&self) -> usize {
-        self.objects.len()
     }
 
     /// An object by index.
@@ -641,25 +620,22 @@ impl TenantGraph {
             if !key.starts_with(first.as_str()) || out.len() >= cap {
                 break;
             }
-            if seen.insert(*i) && self.matches_words(*i, &words[1..]) {
+            if seen.insert(*i) && self.matches(*i, &words[1..]) {
                 out.push(*i);
             }
         }
         out
     }
 
-    fn matches_words(&self, i: u32, words: &[String]) -> bool {
-        let Some(p) = self.profile(i) else {
-            return false;
-        };
-        words
-            .iter()
-            .all(|w| p.keys.iter().any(|k| k.starts_with(w.as_str())))
-    }
-
-    /// Whether person `i` matches the folded words of a prefix (all of them).
+    /// Whether person `i` matches the folded words of a prefix (all of them; any person
+    /// matches none).
     pub fn matches(&self, i: u32, words: &[String]) -> bool {
-        words.is_empty() || self.matches_words(i, words)
+        words.is_empty()
+            || self.profile(i).is_some_and(|p| {
+                words
+                    .iter()
+                    .all(|w| p.keys.iter().any(|k| k.starts_with(w.as_str())))
+            })
     }
 
     // --- permissions -------------------------------------------------------------------
@@ -1083,22 +1059,14 @@ impl GraphState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use basis_core::subject::AccountStatus;
 
     fn person(id: &str) -> Person {
-        Person {
-            id: id.into(),
+        basis_core::person::PersonInput {
             name: Some(format!("Name {id}")),
-            email: None,
-            job_title: None,
-            department: None,
-            teams: Vec::new(),
-            country: None,
-            account: AccountStatus::Active,
-            timezone: None,
-            locale: None,
-            identities: Default::default(),
+            ..Default::default()
         }
+        .into_person(id)
+        .unwrap()
     }
 
     fn page(g: &mut TenantGraph, actor: &str, members: &[&str]) {

@@ -313,50 +313,49 @@ fn doc_ref(g: &TenantGraph, o: u32) -> DocumentRef {
 /// What one document adds to an expert: weight, object, roles.
 type Contribution = (f64, u32, u8);
 
-/// The context resolved for one writer: what it tells about candidates.
+/// The context resolved for one writer: what it tells about candidates, worked out once per
+/// request.
 struct Context {
     object: Option<u32>,
     container: Option<String>,
+    /// Who took part in the object.
+    participants: HashSet<u32>,
+    /// Members of its container: added to it, or named by its member list.
+    members: HashSet<u32>,
 }
 
 impl Context {
     fn resolve(g: &TenantGraph, asker: u32, id: Option<&str>) -> Option<Context> {
         let id = id?;
-        if let Some(o) = g.object_index(id) {
-            if !g.can_see(asker, o) {
-                return None;
+        let (object, container) = match g.object_index(id) {
+            Some(o) if !g.can_see(asker, o) => return None,
+            Some(o) => (
+                Some(o),
+                g.object(o)
+                    .and_then(|x| x.container.as_deref().map(str::to_owned)),
+            ),
+            None if g.container(id).is_some() && g.can_see_container(asker, id) => {
+                (None, Some(id.to_owned()))
             }
-            let container = g
-                .object(o)
-                .and_then(|x| x.container.as_deref().map(str::to_owned));
-            return Some(Context {
-                object: Some(o),
-                container,
-            });
-        }
-        (g.container(id).is_some() && g.can_see_container(asker, id)).then(|| Context {
-            object: None,
-            container: Some(id.to_owned()),
-        })
-    }
-
-    fn people(&self, g: &TenantGraph) -> Vec<u32> {
-        let mut out: Vec<u32> = self
-            .object
+            None => return None,
+        };
+        let participants = object
             .and_then(|o| g.object(o))
             .map(|o| takers_part(o).collect())
             .unwrap_or_default();
-        out.extend(self.members(g));
-        out
-    }
-
-    /// Members of the context's container: added to it, or named by its member list.
-    fn members(&self, g: &TenantGraph) -> Vec<u32> {
-        let mut out = g.listed(self.object, self.container.as_deref(), LISTED_CAP);
-        if let Some(c) = self.container.as_deref().and_then(|c| g.container(c)) {
-            out.extend(&c.members);
+        let mut members: HashSet<u32> = g
+            .listed(object, container.as_deref(), LISTED_CAP)
+            .into_iter()
+            .collect();
+        if let Some(c) = container.as_deref().and_then(|c| g.container(c)) {
+            members.extend(&c.members);
         }
-        out
+        Some(Context {
+            object,
+            container,
+            participants,
+            members,
+        })
     }
 
     fn can_see(&self, g: &TenantGraph, person: u32) -> bool {
@@ -393,6 +392,12 @@ pub fn tied_candidates(g: &TenantGraph, asker: u32, q: &MentionQuery) -> Vec<u32
         .collect()
 }
 
+/// The people a suggestion ranks, and the context they were gathered for.
+pub struct Candidates {
+    people: Vec<u32>,
+    context: Option<Context>,
+}
+
 /// Gathers @mention candidates for `asker`: their ties the gate allowed (`tie_ok`: both people),
 /// the context's people, their teams, and people matched by prefix. The first half of a
 /// suggestion (public for benchmarks).
@@ -401,7 +406,7 @@ pub fn mention_candidates(
     asker: u32,
     q: &MentionQuery,
     tie_ok: &dyn Fn(u32) -> bool,
-) -> Vec<u32> {
+) -> Candidates {
     let words: Vec<String> = text::words(&q.prefix).collect();
     let mut out = Vec::new();
     let take = |i: u32, out: &mut Vec<u32>| {
@@ -414,9 +419,10 @@ pub fn mention_candidates(
             take(t.to, &mut out);
         }
     }
-    if let Some(ctx) = Context::resolve(g, asker, q.context.as_deref()) {
-        for i in ctx.people(g) {
-            take(i, &mut out);
+    let context = Context::resolve(g, asker, q.context.as_deref());
+    if let Some(ctx) = &context {
+        for i in ctx.participants.iter().chain(&ctx.members) {
+            take(*i, &mut out);
         }
     }
     if let Some(p) = g.profile(asker) {
@@ -433,7 +439,10 @@ pub fn mention_candidates(
     }
     out.sort_unstable();
     out.dedup();
-    out
+    Candidates {
+        people: out,
+        context,
+    }
 }
 
 /// Ranks candidates; the second half of a suggestion. `tie_ok(i)` says whether the asker's tie
@@ -443,7 +452,7 @@ pub fn rank_mentions(
     g: &TenantGraph,
     asker: u32,
     q: &MentionQuery,
-    candidates: &[u32],
+    candidates: &Candidates,
     tie_ok: &dyn Fn(u32) -> bool,
     now: Timestamp,
     keep: usize,
@@ -459,21 +468,11 @@ pub fn rank_mentions(
         team: Option<&'a str>,
         first_name: bool,
     }
-    let ctx = Context::resolve(g, asker, q.context.as_deref());
-    let participants: HashSet<u32> = ctx
-        .as_ref()
-        .and_then(|c| c.object)
-        .and_then(|o| g.object(o))
-        .map(|o| takers_part(o).collect())
-        .unwrap_or_default();
-    let members: HashSet<u32> = ctx
-        .as_ref()
-        .map(|c| c.members(g).into_iter().collect())
-        .unwrap_or_default();
+    let ctx = candidates.context.as_ref();
     let asker_teams: &[Box<str>] = g.profile(asker).map_or(&[], |p| p.teams.as_slice());
     let words: Vec<String> = text::words(&q.prefix).collect();
-    let mut scored: Vec<Scored<'_>> = Vec::with_capacity(candidates.len());
-    for &c in candidates {
+    let mut scored: Vec<Scored<'_>> = Vec::with_capacity(candidates.people.len());
+    for &c in &candidates.people {
         // The graph may have changed since candidates were gathered (an erasure).
         let Some(profile) = g.profile(c).filter(|p| p.active) else {
             continue;
@@ -481,7 +480,7 @@ pub fn rank_mentions(
         if c == asker {
             continue;
         }
-        let can_see = ctx.as_ref().is_none_or(|x| x.can_see(g, c));
+        let can_see = ctx.is_none_or(|x| x.can_see(g, c));
         if !can_see && !q.include_invitees {
             continue;
         }
@@ -490,8 +489,8 @@ pub fn rank_mentions(
             .tie(asker, c)
             .filter(|_| tie_ok(c))
             .map(|t| (t, g.affinity.tie_score(t, now)));
-        let participant = participants.contains(&c);
-        let member = members.contains(&c);
+        let participant = ctx.is_some_and(|x| x.participants.contains(&c));
+        let member = ctx.is_some_and(|x| x.members.contains(&c));
         let team = profile
             .teams
             .iter()
@@ -1082,25 +1081,19 @@ mod tests {
     use super::*;
     use basis_core::affinity::AffinityParams;
     use basis_core::event::Event;
-    use basis_core::subject::AccountStatus;
-    use std::collections::BTreeMap;
+    use basis_core::person::PersonInput;
 
     const DAY: i64 = 86_400_000;
 
     fn person(id: &str, name: &str, teams: &[&str]) -> Person {
-        Person {
-            id: id.into(),
+        PersonInput {
             name: Some(name.into()),
             email: Some(format!("{id}@acme.com")),
-            job_title: None,
-            department: None,
             teams: teams.iter().map(|t| (*t).to_owned()).collect(),
-            country: None,
-            account: AccountStatus::Active,
-            timezone: None,
-            locale: None,
-            identities: BTreeMap::new(),
+            ..PersonInput::default()
         }
+        .into_person(id)
+        .unwrap()
     }
 
     fn event(json: serde_json::Value) -> Event {

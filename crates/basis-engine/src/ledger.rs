@@ -38,6 +38,24 @@ struct Buffer {
 }
 
 impl Buffer {
+    /// Every cell: tenant, subject, purpose, basis, day, counts.
+    fn cells(&self) -> impl Iterator<Item = (&str, &str, &str, Basis, i64, &Cell)> {
+        self.by.iter().flat_map(|(tenant, subjects)| {
+            subjects.iter().flat_map(move |(subject, cells)| {
+                cells.iter().map(move |(purpose, basis, day, c)| {
+                    (
+                        tenant.as_str(),
+                        subject.as_str(),
+                        purpose.as_str(),
+                        *basis,
+                        *day,
+                        c,
+                    )
+                })
+            })
+        })
+    }
+
     fn add(
         &mut self,
         tenant: &str,
@@ -114,35 +132,27 @@ impl Ledger {
             Ok(mut buffer) => std::mem::take(&mut *buffer),
             Err(_) => return Ok(0),
         };
-        let mut rows: Vec<LedgerRow> = Vec::with_capacity(taken.len);
-        for (tenant, subjects) in &taken.by {
-            for (subject, cells) in subjects {
-                for (purpose, basis, day, c) in cells {
-                    rows.push(LedgerRow {
-                        tenant: tenant.clone(),
-                        subject: subject.clone(),
-                        purpose: purpose.clone(),
-                        basis: basis.as_str().to_owned(),
-                        day: *day,
-                        allowed: c.allowed,
-                        denied: c.denied,
-                        first_at: c.first_at,
-                        last_at: c.last_at,
-                    });
-                }
-            }
-        }
+        let rows: Vec<LedgerRow> = taken
+            .cells()
+            .map(|(tenant, subject, purpose, basis, day, c)| LedgerRow {
+                tenant: tenant.to_owned(),
+                subject: subject.to_owned(),
+                purpose: purpose.to_owned(),
+                basis: basis.as_str().to_owned(),
+                day,
+                allowed: c.allowed,
+                denied: c.denied,
+                first_at: c.first_at,
+                last_at: c.last_at,
+            })
+            .collect();
         if rows.is_empty() {
             return Ok(0);
         }
         if let Err(e) = store.add_ledger(&rows).await {
             if let Ok(mut buffer) = self.cells.lock() {
-                for (tenant, subjects) in &taken.by {
-                    for (subject, cells) in subjects {
-                        for (purpose, basis, day, c) in cells {
-                            buffer.add(tenant, subject, purpose, *basis, *day, c);
-                        }
-                    }
+                for (tenant, subject, purpose, basis, day, c) in taken.cells() {
+                    buffer.add(tenant, subject, purpose, basis, day, c);
                 }
             }
             return Err(e);

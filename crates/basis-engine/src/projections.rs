@@ -297,8 +297,17 @@ pub async fn run(worker: ProjectionWorker, shutdown: watch::Receiver<bool>) {
     }
 }
 
+/// Steps a worker until the log has nothing new for it; the position reached.
+pub(crate) async fn catch_up<W: Step>(worker: &W) -> Result<i64, EngineError> {
+    let mut seq = 0;
+    while let Outcome::Applied { seq: s, .. } = worker.step().await? {
+        seq = s;
+    }
+    Ok(seq)
+}
+
 /// What the loop around a projection needs of it.
-trait Step: Sync {
+pub(crate) trait Step: Sync {
     /// For logs.
     const NAME: &'static str;
     fn engine(&self) -> &Engine;
@@ -401,17 +410,10 @@ impl GraphWorker {
                 if allowed.contains_key(&(*tenant, person)) {
                     continue;
                 }
-                let mut ok = false;
-                for purpose in TIE_PURPOSES {
-                    if self
-                        .engine
-                        .allowed_now(tenant, person, purpose, now)
-                        .await?
-                    {
-                        ok = true;
-                        break;
-                    }
-                }
+                let ok = self
+                    .engine
+                    .allows_any(tenant, person, &TIE_PURPOSES, now)
+                    .await?;
                 allowed.insert((tenant, person), ok);
             }
         }
