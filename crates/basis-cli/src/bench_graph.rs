@@ -376,7 +376,7 @@ pub async fn mentions(
         }
         out.sort_by(|a, b| b.score.total_cmp(&a.score));
         out.truncate(10);
-        explain(&mut out);
+        explain(&mut out, now);
         out
     };
     let mut graph_times = Vec::with_capacity(queries);

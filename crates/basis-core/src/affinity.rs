@@ -72,6 +72,89 @@ fn secs(at: Timestamp) -> u32 {
     u32::try_from(at.0.div_euclid(1_000).max(0)).unwrap_or(u32::MAX)
 }
 
+/// Weeks of mention counts a tie keeps for "lately" reasons: the current week and the four
+/// before it, so "since" a Monday 28 to 34 days back.
+pub const RECENT_WEEKS: usize = 5;
+
+const WEEK_S: u32 = 7 * 86_400;
+
+/// The week (Monday 00:00 UTC to the next) holding second `at`; 1970-01-05 was a Monday.
+/// Weeks fit 16 bits until the year 3226.
+fn week_of(at: u32) -> u16 {
+    u16::try_from((at + 3 * 86_400) / WEEK_S).unwrap_or(u16::MAX)
+}
+
+/// The second week `week` starts.
+fn week_start(week: u16) -> u32 {
+    (u32::from(week) * WEEK_S).saturating_sub(3 * 86_400)
+}
+
+/// Mentions either way per week, newest first: `[0]` is week `week`, `[k]` the week `k` before.
+/// Counts saturate at 255 a week.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Weekly {
+    week: u16,
+    out: [u8; RECENT_WEEKS],
+    inb: [u8; RECENT_WEEKS],
+}
+
+impl Weekly {
+    /// Moves the newest week forward to `week`, dropping weeks that fall out.
+    fn advance(&mut self, week: u16) {
+        let d = week.saturating_sub(self.week) as usize;
+        if d == 0 {
+            return;
+        }
+        for counts in [&mut self.out, &mut self.inb] {
+            if d >= RECENT_WEEKS {
+                *counts = [0; RECENT_WEEKS];
+            } else {
+                counts.copy_within(..RECENT_WEEKS - d, d);
+                counts[..d].fill(0);
+            }
+        }
+        self.week = week;
+    }
+
+    /// Counts `n` mentions at second `at` (one side); older than the kept weeks, nothing.
+    fn add(&mut self, at: u32, outbound: bool, n: u8) {
+        let week = week_of(at);
+        self.advance(week);
+        let k = (self.week - week) as usize;
+        let counts = if outbound {
+            &mut self.out
+        } else {
+            &mut self.inb
+        };
+        if let Some(c) = counts.get_mut(k) {
+            *c = c.saturating_add(n);
+        }
+    }
+
+    /// Mentions (out, in) in the kept weeks as seen from `now`'s week.
+    fn totals(&self, now: u32) -> (u32, u32) {
+        let skip = week_of(now).saturating_sub(self.week) as usize;
+        let sum = |c: &[u8; RECENT_WEEKS]| -> u32 {
+            c.iter()
+                .take(RECENT_WEEKS.saturating_sub(skip))
+                .map(|n| u32::from(*n))
+                .sum()
+        };
+        (sum(&self.out), sum(&self.inb))
+    }
+}
+
+/// Mentions either way in the weeks a tie keeps, and the Monday they are counted from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecentMentions {
+    /// From this person to the other.
+    pub out: u32,
+    /// From the other person to this one.
+    pub inb: u32,
+    /// Start of the oldest week counted (00:00 UTC on a Monday).
+    pub since: Timestamp,
+}
+
 /// One person's tie to another.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tie {
@@ -87,6 +170,7 @@ pub struct Tie {
     pub mentions_in: u16,
     /// Interactions either way.
     pub interactions: u32,
+    weekly: Weekly,
 }
 
 impl Tie {
@@ -107,6 +191,18 @@ impl Tie {
     /// Last contact either way.
     pub fn last_contact(&self) -> Timestamp {
         Timestamp(i64::from(self.last) * 1_000)
+    }
+
+    /// Mentions either way from the Monday [`RECENT_WEEKS`]` - 1` weeks before `now`'s week.
+    pub fn recent_mentions(&self, now: Timestamp) -> RecentMentions {
+        let now = secs(now);
+        let (out, inb) = self.weekly.totals(now);
+        let first_week = week_of(now).saturating_sub(RECENT_WEEKS as u16 - 1);
+        RecentMentions {
+            out,
+            inb,
+            since: Timestamp(i64::from(week_start(first_week)) * 1_000),
+        }
     }
 }
 
@@ -161,6 +257,10 @@ impl AffinityGraph {
                         mentions_out: 0,
                         mentions_in: 0,
                         interactions: 0,
+                        weekly: Weekly {
+                            week: week_of(at),
+                            ..Weekly::default()
+                        },
                     },
                 );
                 self.len += 1;
@@ -179,11 +279,13 @@ impl AffinityGraph {
             tie.out += add as f32;
             if mention {
                 tie.mentions_out = tie.mentions_out.saturating_add(1);
+                tie.weekly.add(at, true, 1);
             }
         } else {
             tie.inb += add as f32;
             if mention {
                 tie.mentions_in = tie.mentions_in.saturating_add(1);
+                tie.weekly.add(at, false, 1);
             }
         }
         tie.interactions = tie.interactions.saturating_add(1);
@@ -299,6 +401,16 @@ impl AffinityGraph {
                 target.mentions_in = target.mentions_in.saturating_add(m_other);
                 target.interactions = target.interactions.saturating_add(tie.interactions);
                 target.last = target.last.max(tie.last);
+                for k in 0..RECENT_WEEKS {
+                    let at = week_start(tie.weekly.week.saturating_sub(k as u16));
+                    let (mine, theirs) = if outbound {
+                        (tie.weekly.out[k], tie.weekly.inb[k])
+                    } else {
+                        (tie.weekly.inb[k], tie.weekly.out[k])
+                    };
+                    target.weekly.add(at, true, mine);
+                    target.weekly.add(at, false, theirs);
+                }
             }
         }
     }
@@ -408,9 +520,41 @@ mod tests {
         assert!((g.score(2, 1, Timestamp(0)) - 0.6).abs() < 1e-6);
         assert_eq!(g.ties(4).len(), 0);
         assert_eq!(g.tie(1, 2).unwrap().mentions_out, 2);
+        let recent = g.tie(2, 1).unwrap().recent_mentions(Timestamp(DAY));
+        assert_eq!((recent.out, recent.inb), (0, 2));
         g.remove(1);
         assert_eq!(g.score(2, 1, Timestamp(0)), 0.0);
         assert!(g.ties(3).is_empty());
         assert_eq!(g.len(), 0);
+    }
+
+    #[test]
+    fn recent_mentions_count_the_last_weeks_from_a_monday() {
+        let at = |s: &str| Timestamp::parse(s).unwrap();
+        let mut g = graph();
+        for when in [
+            "2026-10-01T09:00:00Z",
+            "2026-11-10T09:00:00Z",
+            "2026-11-25T09:00:00Z",
+            "2026-11-25T10:00:00Z",
+        ] {
+            g.record(2, 1, at(when), Interaction::Mention);
+        }
+        g.record(1, 2, at("2026-11-26T09:00:00Z"), Interaction::Mention);
+        // Not a mention: no count.
+        g.record(1, 2, at("2026-11-27T09:00:00Z"), Interaction::Comment);
+        // Out of order, still within the weeks kept.
+        g.record(2, 1, at("2026-11-03T09:00:00Z"), Interaction::Mention);
+        let tie = *g.tie(1, 2).unwrap();
+        let recent = tie.recent_mentions(at("2026-12-01T12:00:00Z"));
+        assert_eq!((recent.out, recent.inb), (1, 4));
+        assert_eq!(recent.since, at("2026-11-02T00:00:00Z"));
+        assert_eq!((tie.mentions_out, tie.mentions_in), (1, 5));
+        // Four weeks on, only the last week of November is still counted.
+        let later = tie.recent_mentions(at("2026-12-22T00:00:00Z"));
+        assert_eq!((later.out, later.inb), (1, 2));
+        assert_eq!(later.since, at("2026-11-23T00:00:00Z"));
+        let gone = tie.recent_mentions(at("2027-02-01T00:00:00Z"));
+        assert_eq!((gone.out, gone.inb), (0, 0));
     }
 }

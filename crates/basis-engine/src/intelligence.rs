@@ -71,12 +71,12 @@ pub struct MentionSuggestion {
 
 /// Writes the affinity signal's explanation for the suggestions that made the list (done last,
 /// so only what is returned is explained).
-pub fn explain(suggestions: &mut [MentionSuggestion]) {
+pub fn explain(suggestions: &mut [MentionSuggestion], now: Timestamp) {
     for s in suggestions {
         if let Some(tie) = s.tie.take()
             && let Some(signal) = s.signals.iter_mut().find(|x| x.signal == "affinity")
         {
-            signal.detail = tie_reasons(&tie).join("; ");
+            signal.detail = tie_reasons(&tie, now).join("; ");
         }
     }
 }
@@ -276,7 +276,7 @@ fn day(at: Timestamp) -> String {
     at.to_string().chars().take(10).collect()
 }
 
-fn times(n: u16) -> String {
+fn times(n: u32) -> String {
     match n {
         1 => "once".into(),
         2 => "twice".into(),
@@ -284,14 +284,19 @@ fn times(n: u16) -> String {
     }
 }
 
-fn tie_reasons(tie: &Tie) -> Vec<String> {
+/// Why a tie counts: mentions either way over the last weeks (or in all, when none lately),
+/// and how much the two interact.
+fn tie_reasons(tie: &Tie, now: Timestamp) -> Vec<String> {
     let mut out = Vec::new();
-    if tie.mentions_in > 0 {
-        out.push(format!("mentioned you {}", times(tie.mentions_in)));
-    }
-    if tie.mentions_out > 0 {
-        out.push(format!("you mentioned them {}", times(tie.mentions_out)));
-    }
+    let recent = tie.recent_mentions(now);
+    let since = day(recent.since);
+    let mention = |lately: u32, all: u16, what: &str| match (lately, all) {
+        (0, 0) => None,
+        (0, all) => Some(format!("{what} {} in all, none since {since}", times(all.into()))),
+        (lately, _) => Some(format!("{what} {} since {since}", times(lately))),
+    };
+    out.extend(mention(recent.inb, tie.mentions_in, "mentioned you"));
+    out.extend(mention(recent.out, tie.mentions_out, "you mentioned them"));
     let n = tie.interactions;
     out.push(format!(
         "{n} interaction{}, the last on {}",
@@ -677,7 +682,7 @@ impl Engine {
             .await?;
         sort_suggestions(&mut suggestions);
         suggestions.truncate(limit);
-        explain(&mut suggestions);
+        explain(&mut suggestions, now);
         let fallback = (!decision.allowed).then(|| {
             format!(
                 "ranked by context membership and name only: {} for {MENTIONS}",
@@ -787,7 +792,7 @@ impl Engine {
                                 person: p.id.to_string(),
                                 name: p.name.as_deref().map(str::to_owned),
                                 score: g.affinity.tie_score(tie, now),
-                                reasons: tie_reasons(tie),
+                                reasons: tie_reasons(tie, now),
                             },
                         );
                     }
@@ -1211,5 +1216,25 @@ mod tests {
         let ben = all.iter().find(|s| s.person == "ben").unwrap();
         assert!(!ben.can_see_context);
         assert!(all.last().is_some_and(|s| !s.can_see_context));
+    }
+
+    #[test]
+    fn reasons_count_mentions_over_the_last_weeks_and_in_all() {
+        let mut g = graph();
+        // Timestamp(0) is a Thursday; day 4 the Monday after.
+        mention(&mut g, "ann", "ben", 0);
+        for k in 0..12 {
+            mention(&mut g, "ben", "ann", 40 * DAY + k * 60_000);
+        }
+        let (ann, ben) = (g.index("ann").unwrap(), g.index("ben").unwrap());
+        let tie = *g.affinity.tie(ann, ben).unwrap();
+        assert_eq!(
+            tie_reasons(&tie, Timestamp(41 * DAY)),
+            [
+                "mentioned you 12 times since 1970-01-12",
+                "you mentioned them once in all, none since 1970-01-12",
+                "13 interactions, the last on 1970-02-10",
+            ]
+        );
     }
 }

@@ -425,7 +425,7 @@ async fn connections_and_recommendations_explain_themselves_and_follow_the_gate(
     assert_eq!(
         c["connections"][2]["reasons"],
         json!([
-            "you mentioned them once",
+            "you mentioned them once since 2026-09-28",
             "1 interaction, the last on 2026-10-28"
         ])
     );
