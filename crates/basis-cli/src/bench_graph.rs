@@ -18,11 +18,11 @@ use anyhow::{Context, bail};
 use basis_core::affinity::{AffinityParams, Interaction};
 use basis_core::person::PersonInput;
 use basis_core::{Policy, SubjectState, Timestamp, decide};
-use basis_engine::Ledger;
 use basis_engine::graph::{AFFILIATION, MENTIONS, TenantGraph};
 use basis_engine::intelligence::{
-    MentionQuery, explain, mention_candidates, rank_mentions, tied_candidates,
+    MentionQuery, explain, indices, mention_candidates, rank_mentions, tied_candidates,
 };
+use basis_engine::{Counted, Ledger};
 use sqlx::{AssertSqlSafe, Connection, Row};
 
 /// A small, seeded generator (xorshift64*): the same workspace every run.
@@ -199,7 +199,7 @@ fn micros(d: Duration) -> f64 {
 /// The affinity ranking alone, as the SQL computes it: `asker`'s ties whose names match the
 /// prefix, best ten by tie score (ties by index).
 fn affinity_top10(g: &TenantGraph, asker: u32, prefix: &str, now: Timestamp) -> Vec<u32> {
-    let words: Vec<String> = basis_core::text::words(prefix).collect();
+    let words = basis_core::text::Prefix::words(prefix);
     let mut top: Vec<(f64, u32)> = g
         .affinity
         .ties(asker)
@@ -340,24 +340,33 @@ pub async fn mentions(
             limit: 10,
             include_invitees: false,
         };
-        let allowed: std::collections::HashSet<u32> = tied_candidates(&g, asker, &q)
+        // As the engine does: the tied people's ids out of the graph, a gate decision for
+        // each, counted in one batch; the allowed ones back as indices under the ranking's read.
+        let tied: Vec<String> = tied_candidates(&g, asker, &q)
             .into_iter()
-            .filter(|c| {
+            .map(|c| g.id(c).to_owned())
+            .collect();
+        let decided: Vec<Counted<'_>> = tied
+            .iter()
+            .map(|c| {
                 let d = decide(&policy, &state, purpose, now);
-                ledger.record("bench", g.id(*c), MENTIONS, d.basis, now, d.allowed);
-                d.allowed
+                Counted {
+                    subject: c,
+                    basis: d.basis,
+                    allowed: d.allowed,
+                }
             })
             .collect();
-        let candidates = mention_candidates(&g, asker, &q, &|i| allowed.contains(&i));
-        let (_, mut out) = rank_mentions(
-            &g,
-            asker,
-            &q,
-            &candidates,
-            &|i| allowed.contains(&i),
-            now,
-            30,
-        );
+        ledger.record_many("bench", MENTIONS, now, decided.iter().copied());
+        let allowed: std::collections::HashSet<String> = decided
+            .iter()
+            .filter(|d| d.allowed)
+            .map(|d| d.subject.to_owned())
+            .collect();
+        let usable = indices(&g, &allowed);
+        let tie_ok = |i: u32| usable.binary_search(&i).is_ok();
+        let candidates = mention_candidates(&g, asker, &q, &tie_ok);
+        let (_, mut out) = rank_mentions(&g, asker, &q, &candidates, &tie_ok, now, 30);
         // The engine's organization step: affiliation asked of the writer and each same-org
         // person in the leading window.
         let affiliation = decide(&policy, &state, org_purpose, now);
@@ -369,9 +378,19 @@ pub async fn mentions(
             now,
             affiliation.allowed,
         );
+        let same_org: Vec<Counted<'_>> = out
+            .iter()
+            .map(|s| {
+                let d = decide(&policy, &state, org_purpose, now);
+                Counted {
+                    subject: &s.person,
+                    basis: d.basis,
+                    allowed: d.allowed,
+                }
+            })
+            .collect();
+        ledger.record_many("bench", AFFILIATION, now, same_org.iter().copied());
         for s in &mut out {
-            let d = decide(&policy, &state, org_purpose, now);
-            ledger.record("bench", &s.person, AFFILIATION, d.basis, now, d.allowed);
             s.score += 0.25;
         }
         out.sort_by(|a, b| b.score.total_cmp(&a.score));

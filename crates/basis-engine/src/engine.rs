@@ -19,7 +19,7 @@ use tokio::sync::{Mutex, Notify, oneshot, watch};
 use crate::error::EngineError;
 use crate::graph::GraphState;
 use crate::keys;
-use crate::ledger::Ledger;
+use crate::ledger::{Counted, Ledger};
 use crate::projections::{Activity, ActivityState, GraphWorker, ProjectionWorker};
 use crate::subjects::SubjectCache;
 use crate::views::{
@@ -755,6 +755,46 @@ impl Engine {
             }
         }
         Ok(false)
+    }
+
+    /// Whether the gate allows `purpose` for each of `people`, in order: the same decisions as
+    /// [`Engine::allowed_now`] one by one, counted in the ledger as one batch.
+    pub(crate) async fn allowed_many(
+        &self,
+        tenant: &str,
+        people: &[String],
+        purpose: &str,
+        at: Timestamp,
+    ) -> Result<Vec<bool>, EngineError> {
+        let p = self.purpose(purpose)?;
+        let mut decided = Vec::with_capacity(people.len());
+        for person in people {
+            let state = self
+                .inner
+                .subjects
+                .get(self.store(), self.policy(), tenant, person)
+                .await?;
+            let d = decide(self.policy(), &state, p.id, at);
+            decided.push((d.allowed, d.basis));
+        }
+        let allowed = decided.iter().filter(|(a, _)| *a).count() as u64;
+        metrics::counter!("basis_gate_decisions_total", "result" => "allowed").increment(allowed);
+        metrics::counter!("basis_gate_decisions_total", "result" => "denied")
+            .increment(decided.len() as u64 - allowed);
+        let counted = people
+            .iter()
+            .zip(&decided)
+            .map(|(person, &(allowed, basis))| Counted {
+                subject: person,
+                basis,
+                allowed,
+            });
+        if self.inner.ledger.record_many(tenant, purpose, at, counted)
+            && let Err(e) = self.flush_ledger().await
+        {
+            tracing::error!(error = %e, "ledger flush failed; counts kept for the next try");
+        }
+        Ok(decided.into_iter().map(|(allowed, _)| allowed).collect())
     }
 
     /// Decides with the person's cached state, counts the decision in the ledger, and lets the

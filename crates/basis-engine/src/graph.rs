@@ -21,12 +21,13 @@
 //! sequence 0); erasure and identity merges change it in place.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use basis_core::affinity::{AffinityGraph, AffinityParams, Interaction};
 use basis_core::event::{Event, Visibility};
 use basis_core::person::{ERASED, Person};
 use basis_core::subject::AccountStatus;
+use basis_core::text::{Prefix, Word};
 use basis_core::{Timestamp, affiliation, text};
 use serde::Deserialize;
 
@@ -82,12 +83,15 @@ pub struct Profile {
     pub department: Option<Box<str>>,
     /// Teams.
     pub teams: Vec<Box<str>>,
+    /// The same teams as interned numbers, in the same order: compared without reading names.
+    pub team_ids: Box<[u32]>,
     /// Account active.
     pub active: bool,
     /// Organization from the e-mail domain (use only where the gate allows affiliation).
     pub organization: Option<Box<str>>,
-    keys: Vec<Box<str>>,
-    first_word: Option<Box<str>>,
+    /// Folded words of name, id, identities and e-mail, the name's first word first.
+    keys: Vec<Word>,
+    named: bool,
     sort_key: u64,
 }
 
@@ -98,8 +102,8 @@ impl Profile {
     }
 
     /// The folded first word of the name.
-    pub fn first_word(&self) -> Option<&str> {
-        self.first_word.as_deref()
+    pub fn first_word(&self) -> Option<&Word> {
+        self.keys.first().filter(|_| self.named)
     }
 }
 
@@ -280,8 +284,10 @@ pub struct TenantGraph {
     ids: HashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
     profiles: Vec<Option<Profile>>,
-    prefix: BTreeSet<(Box<str>, u32)>,
+    /// (head of a folded key word, person): an ordered index without a pointer per entry.
+    prefix: BTreeSet<(u64, u32)>,
     teams: HashMap<Box<str>, Vec<u32>>,
+    team_ids: HashMap<Box<str>, u32>,
     /// People by folded department (`d:…`) and job title (`t:…`).
     functions: HashMap<Box<str>, Vec<u32>>,
     /// Ties between people.
@@ -303,6 +309,7 @@ impl TenantGraph {
             profiles: Vec::new(),
             prefix: BTreeSet::new(),
             teams: HashMap::new(),
+            team_ids: HashMap::new(),
             functions: HashMap::new(),
             affinity: AffinityGraph::new(params),
             object_ids: HashMap::new(),
@@ -441,12 +448,11 @@ impl TenantGraph {
     pub fn put_person(&mut self, person: &Person) {
         let i = self.intern(&person.id);
         self.unlist(i);
-        let mut keys: Vec<Box<str>> = Vec::new();
+        let mut keys: Vec<Word> = Vec::new();
         let mut key = |s: &str| {
             for w in text::words(s) {
-                let w: Box<str> = w.into();
-                if !keys.contains(&w) {
-                    keys.push(w);
+                if !keys.iter().any(|k| k.as_str() == w) {
+                    keys.push(Word::new(&w));
                 }
             }
         };
@@ -461,13 +467,21 @@ impl TenantGraph {
             key(local);
         }
         for k in &keys {
-            self.prefix.insert((k.clone(), i));
+            self.prefix.insert((k.head(), i));
         }
+        // The name's words come first when it has any.
+        let named = person
+            .name
+            .as_deref()
+            .is_some_and(|n| text::words(n).next().is_some());
         let mut teams: Vec<Box<str>> = Vec::new();
+        let mut team_ids = Vec::new();
         for t in &person.teams {
             if !teams.iter().any(|x| **x == **t) {
                 teams.push(Box::from(t.as_str()));
                 self.teams.entry(Box::from(t.as_str())).or_default().push(i);
+                let next = u32::try_from(self.team_ids.len()).unwrap_or(u32::MAX);
+                team_ids.push(*self.team_ids.entry(Box::from(t.as_str())).or_insert(next));
             }
         }
         for f in function_keys(person.department.as_deref(), person.job_title.as_deref()) {
@@ -479,6 +493,7 @@ impl TenantGraph {
             job_title: person.job_title.as_deref().map(Box::from),
             department: person.department.as_deref().map(Box::from),
             teams,
+            team_ids: team_ids.into(),
             active: person.account == AccountStatus::Active,
             organization: person
                 .email
@@ -493,11 +508,7 @@ impl TenantGraph {
                 }
                 u64::from_be_bytes(key)
             }),
-            first_word: person
-                .name
-                .as_deref()
-                .and_then(|n| text::words(n).next())
-                .map(String::into_boxed_str),
+            named,
         });
     }
 
@@ -506,8 +517,8 @@ impl TenantGraph {
         let Some(old) = self.profiles.get_mut(i as usize).and_then(Option::take) else {
             return;
         };
-        for k in old.keys {
-            self.prefix.remove(&(k, i));
+        for k in &old.keys {
+            self.prefix.remove(&(k.head(), i));
         }
         for t in &old.teams {
             if let Some(members) = self.teams.get_mut(t) {
@@ -604,37 +615,44 @@ impl TenantGraph {
         self.rename_in_lists(from, Some(to));
     }
 
-    /// People whose folded words start with the folded `prefix` (every word of a multi-word
-    /// prefix must match one of theirs), at most `cap`, in key order.
-    pub fn prefix_matches(&self, prefix: &str, cap: usize) -> Vec<u32> {
-        let words: Vec<String> = text::words(prefix).collect();
+    /// People with a folded word starting with each word of a prefix (a multi-word prefix must
+    /// match a word of theirs for every word), up to `cap` of them, in key order, ascending
+    /// by index.
+    pub fn prefix_matches(&self, words: &[Prefix], cap: usize) -> Vec<u32> {
         let Some(first) = words.first() else {
             return Vec::new();
         };
-        let mut seen = HashSet::new();
+        // The head range holds exactly the keys starting with a short first word; other
+        // words, or a long one, are checked on the person.
+        let check = words.len() > 1 || !first.settled_by_head();
+        let (lo, hi) = first.head_range();
         let mut out = Vec::new();
-        for (key, i) in self
-            .prefix
-            .range::<(Box<str>, u32), _>((Box::from(first.as_str()), 0)..)
-        {
-            if !key.starts_with(first.as_str()) || out.len() >= cap {
-                break;
+        for &(_, i) in self.prefix.range((lo, 0)..=(hi, u32::MAX)) {
+            if !check || self.matches(i, words) {
+                out.push(i);
             }
-            if seen.insert(*i) && self.matches(*i, &words[1..]) {
-                out.push(*i);
+            // One person may hold several matching keys.
+            if out.len() >= cap {
+                out.sort_unstable();
+                out.dedup();
+                if out.len() >= cap {
+                    break;
+                }
             }
         }
+        out.sort_unstable();
+        out.dedup();
         out
     }
 
     /// Whether person `i` matches the folded words of a prefix (all of them; any person
     /// matches none).
-    pub fn matches(&self, i: u32, words: &[String]) -> bool {
+    pub fn matches(&self, i: u32, words: &[Prefix]) -> bool {
         words.is_empty()
             || self.profile(i).is_some_and(|p| {
                 words
                     .iter()
-                    .all(|w| p.keys.iter().any(|k| k.starts_with(w.as_str())))
+                    .all(|w| p.keys.iter().any(|k| k.starts_with(w)))
             })
     }
 
@@ -957,12 +975,12 @@ impl TenantGraph {
                 .iter()
                 .flatten()
                 .map(|p| {
-                    p.keys.iter().map(|k| k.len() + 16).sum::<usize>()
+                    p.keys.iter().map(|k| k.as_str().len() + 24).sum::<usize>()
                         + p.name.as_ref().map_or(0, |n| n.len())
-                        + p.teams.iter().map(|t| t.len() + 16).sum::<usize>()
+                        + p.teams.iter().map(|t| t.len() + 16 + 4).sum::<usize>()
                 })
                 .sum::<usize>()
-            + self.prefix.iter().map(|(k, _)| k.len() + 24).sum::<usize>();
+            + self.prefix.len() * 16;
         let content = self
             .objects
             .iter()
@@ -1089,7 +1107,11 @@ mod tests {
         assert!(g.can_see(bob, 0));
         g.erase("ann");
         assert_eq!(g.index("ann"), None);
-        assert!(g.prefix_matches("name", 10).iter().all(|i| *i == bob));
+        assert!(
+            g.prefix_matches(&Prefix::words("name"), 10)
+                .iter()
+                .all(|i| *i == bob)
+        );
         assert!(g.object(0).unwrap().participant(ann).is_none());
         assert!(g.affinity.ties(ann).is_empty());
         assert!(!format!("{:?}", g.object(0)).contains("ann"));

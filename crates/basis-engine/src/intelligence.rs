@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use basis_core::Timestamp;
 use basis_core::affinity::Tie;
 use basis_core::person::Person;
-use basis_core::text;
+use basis_core::text::{self, Prefix};
 use serde::Serialize;
 
 use crate::graph::{
@@ -292,7 +292,10 @@ fn tie_reasons(tie: &Tie, now: Timestamp) -> Vec<String> {
     let since = day(recent.since);
     let mention = |lately: u32, all: u16, what: &str| match (lately, all) {
         (0, 0) => None,
-        (0, all) => Some(format!("{what} {} in all, none since {since}", times(all.into()))),
+        (0, all) => Some(format!(
+            "{what} {} in all, none since {since}",
+            times(all.into())
+        )),
         (lately, _) => Some(format!("{what} {} since {since}", times(lately))),
     };
     out.extend(mention(recent.inb, tie.mentions_in, "mentioned you"));
@@ -388,13 +391,20 @@ fn active(g: &TenantGraph, i: u32) -> bool {
 /// The people `asker` has a tie to whose names match the prefix: those the gate is asked about
 /// before their ties may be used.
 pub fn tied_candidates(g: &TenantGraph, asker: u32, q: &MentionQuery) -> Vec<u32> {
-    let words: Vec<String> = text::words(&q.prefix).collect();
+    let words = Prefix::words(&q.prefix);
     g.affinity
         .ties(asker)
         .iter()
         .map(|t| t.to)
         .filter(|i| active(g, *i) && g.matches(*i, &words))
         .collect()
+}
+
+/// The graph indices of `people`, sorted: a set to search while ranking.
+pub fn indices(g: &TenantGraph, people: &HashSet<String>) -> Vec<u32> {
+    let mut out: Vec<u32> = people.iter().filter_map(|id| g.index(id)).collect();
+    out.sort_unstable();
+    out
 }
 
 /// The people a suggestion ranks, and the context they were gathered for.
@@ -412,7 +422,7 @@ pub fn mention_candidates(
     q: &MentionQuery,
     tie_ok: &dyn Fn(u32) -> bool,
 ) -> Candidates {
-    let words: Vec<String> = text::words(&q.prefix).collect();
+    let words = Prefix::words(&q.prefix);
     let mut out = Vec::new();
     let take = |i: u32, out: &mut Vec<u32>| {
         if i != asker && active(g, i) && g.matches(i, &words) {
@@ -438,7 +448,7 @@ pub fn mention_candidates(
         }
     }
     if !words.is_empty() {
-        for i in g.prefix_matches(&q.prefix, PREFIX_SCAN) {
+        for i in g.prefix_matches(&words, PREFIX_SCAN) {
             take(i, &mut out);
         }
     }
@@ -474,8 +484,8 @@ pub fn rank_mentions(
         first_name: bool,
     }
     let ctx = candidates.context.as_ref();
-    let asker_teams: &[Box<str>] = g.profile(asker).map_or(&[], |p| p.teams.as_slice());
-    let words: Vec<String> = text::words(&q.prefix).collect();
+    let asker_teams: &[u32] = g.profile(asker).map_or(&[], |p| &p.team_ids);
+    let words = Prefix::words(&q.prefix);
     let mut scored: Vec<Scored<'_>> = Vec::with_capacity(candidates.people.len());
     for &c in &candidates.people {
         // The graph may have changed since candidates were gathered (an erasure).
@@ -497,16 +507,17 @@ pub fn rank_mentions(
         let participant = ctx.is_some_and(|x| x.participants.contains(&c));
         let member = ctx.is_some_and(|x| x.members.contains(&c));
         let team = profile
-            .teams
+            .team_ids
             .iter()
-            .find(|t| asker_teams.contains(t))
+            .position(|t| asker_teams.contains(t))
+            .and_then(|k| profile.teams.get(k))
             .map(|t| &**t);
         // Name match quality only orders otherwise equal people: the first word of the name
         // before a later one.
         let first_name = words
             .first()
             .zip(profile.first_word())
-            .is_some_and(|(p, w)| w.starts_with(p.as_str()));
+            .is_some_and(|(p, w)| w.starts_with(p));
         let score = tie.map_or(0.0, |t| t.1)
             + if participant {
                 CONTEXT_PARTICIPANT
@@ -612,6 +623,20 @@ impl Engine {
         self.read_graph(|g: &GraphState| g.tenant(tenant).map(f))
     }
 
+    /// Like `with_tenant`, with the person's index resolved under the same read: indices are
+    /// not carried from one read to the next, as a rebuild may number people anew.
+    fn with_person<R>(
+        &self,
+        tenant: &str,
+        person: &str,
+        f: impl FnOnce(&TenantGraph, u32) -> R,
+    ) -> Option<R> {
+        self.read_graph(|g: &GraphState| {
+            let g = g.tenant(tenant)?;
+            Some(f(g, g.index(person)?))
+        })
+    }
+
     /// Asks the gate for `purpose` about each of `people`; the allowed ones.
     async fn allowed_set(
         &self,
@@ -620,13 +645,12 @@ impl Engine {
         purpose: &str,
         now: Timestamp,
     ) -> Result<HashSet<String>, EngineError> {
-        let mut out = HashSet::new();
-        for p in people {
-            if self.allowed_now(tenant, &p, purpose, now).await? {
-                out.insert(p);
-            }
-        }
-        Ok(out)
+        let allowed = self.allowed_many(tenant, &people, purpose, now).await?;
+        Ok(people
+            .into_iter()
+            .zip(allowed)
+            .filter_map(|(p, ok)| ok.then_some(p))
+            .collect())
     }
 
     /// Ranked people for `person` to @mention.
@@ -644,7 +668,7 @@ impl Engine {
         self.wait_for_graph(min_seq).await?;
         let now = self.now();
         let decision = self.decide(tenant, person, MENTIONS, Some(now)).await?;
-        let Some(asker) = self.tenant_index(tenant, person) else {
+        if self.tenant_index(tenant, person).is_none() {
             return Ok(MentionSuggestionsView {
                 person: person.to_owned(),
                 personalized: false,
@@ -653,13 +677,13 @@ impl Engine {
                 context_used: false,
                 suggestions: Vec::new(),
             });
-        };
+        }
         let limit = q.limit.clamp(1, MAX_LIMIT);
         // An edge between two people is used — even to make someone a candidate — only when
         // both allow it.
         let usable = if decision.allowed {
             let tied: Vec<String> = self
-                .with_tenant(tenant, |g| {
+                .with_person(tenant, person, |g, asker| {
                     tied_candidates(g, asker, q)
                         .into_iter()
                         .map(|i| g.id(i).to_owned())
@@ -671,8 +695,9 @@ impl Engine {
             HashSet::new()
         };
         let (context_used, mut suggestions) = self
-            .with_tenant(tenant, |g| {
-                let tie_ok = |i: u32| usable.contains(g.id(i));
+            .with_person(tenant, person, |g, asker| {
+                let usable = indices(g, &usable);
+                let tie_ok = |i: u32| usable.binary_search(&i).is_ok();
                 let candidates = mention_candidates(g, asker, q, &tie_ok);
                 rank_mentions(g, asker, q, &candidates, &tie_ok, now, limit * 3)
             })
@@ -727,12 +752,14 @@ impl Engine {
         if !self.allowed_now(tenant, person, AFFILIATION, now).await? {
             return Ok(());
         }
+        let same: Vec<String> = suggestions
+            .iter()
+            .filter(|s| orgs.get(&s.person) == Some(mine))
+            .map(|s| s.person.clone())
+            .collect();
+        let allowed = self.allowed_set(tenant, same, AFFILIATION, now).await?;
         for s in suggestions.iter_mut() {
-            if orgs.get(&s.person) == Some(mine)
-                && self
-                    .allowed_now(tenant, &s.person, AFFILIATION, now)
-                    .await?
-            {
+            if allowed.contains(&s.person) {
                 s.score += SAME_ORGANIZATION;
                 s.signals.push(Signal {
                     signal: "organization",
@@ -760,10 +787,9 @@ impl Engine {
         let now = self.now();
         let decision = self.decide(tenant, person, CONNECTIONS, Some(now)).await?;
         let limit = limit.clamp(1, MAX_LIMIT);
-        let me = self.tenant_index(tenant, person);
-        let tied: Vec<String> = match me {
-            Some(me) if decision.allowed => self
-                .with_tenant(tenant, |g| {
+        let tied: Vec<String> = match decision.allowed {
+            true => self
+                .with_person(tenant, person, |g, me| {
                     g.affinity
                         .ties(me)
                         .iter()
@@ -775,45 +801,43 @@ impl Engine {
             _ => Vec::new(),
         };
         let usable = self.allowed_set(tenant, tied, CONNECTIONS, now).await?;
-        let mut connections: Vec<Connection> = me
-            .and_then(|me| {
-                self.with_tenant(tenant, |g| {
-                    let mut by: HashMap<u32, Connection> = HashMap::new();
-                    for tie in g.affinity.ties(me) {
-                        let Some(p) = g.profile(tie.to).filter(|p| p.active) else {
+        let mut connections: Vec<Connection> = self
+            .with_person(tenant, person, |g, me| {
+                let mut by: HashMap<u32, Connection> = HashMap::new();
+                for tie in g.affinity.ties(me) {
+                    let Some(p) = g.profile(tie.to).filter(|p| p.active) else {
+                        continue;
+                    };
+                    if !usable.contains(&*p.id) {
+                        continue;
+                    }
+                    by.insert(
+                        tie.to,
+                        Connection {
+                            person: p.id.to_string(),
+                            name: p.name.as_deref().map(str::to_owned),
+                            score: g.affinity.tie_score(tie, now),
+                            reasons: tie_reasons(tie, now),
+                        },
+                    );
+                }
+                let teams = g.profile(me).map(|p| p.teams.clone()).unwrap_or_default();
+                for team in &teams {
+                    for &i in g.team(team) {
+                        let Some(p) = g.profile(i).filter(|p| p.active && i != me) else {
                             continue;
                         };
-                        if !usable.contains(&*p.id) {
-                            continue;
-                        }
-                        by.insert(
-                            tie.to,
-                            Connection {
-                                person: p.id.to_string(),
-                                name: p.name.as_deref().map(str::to_owned),
-                                score: g.affinity.tie_score(tie, now),
-                                reasons: tie_reasons(tie, now),
-                            },
-                        );
+                        let c = by.entry(i).or_insert_with(|| Connection {
+                            person: p.id.to_string(),
+                            name: p.name.as_deref().map(str::to_owned),
+                            score: 0.0,
+                            reasons: Vec::new(),
+                        });
+                        c.score += SAME_TEAM;
+                        c.reasons.push(format!("both in team {team}"));
                     }
-                    let teams = g.profile(me).map(|p| p.teams.clone()).unwrap_or_default();
-                    for team in &teams {
-                        for &i in g.team(team) {
-                            let Some(p) = g.profile(i).filter(|p| p.active && i != me) else {
-                                continue;
-                            };
-                            let c = by.entry(i).or_insert_with(|| Connection {
-                                person: p.id.to_string(),
-                                name: p.name.as_deref().map(str::to_owned),
-                                score: 0.0,
-                                reasons: Vec::new(),
-                            });
-                            c.score += SAME_TEAM;
-                            c.reasons.push(format!("both in team {team}"));
-                        }
-                    }
-                    by.into_values().collect()
-                })
+                }
+                by.into_values().collect()
             })
             .unwrap_or_default();
         connections.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.person.cmp(&b.person)));
@@ -848,66 +872,63 @@ impl Engine {
         self.wait_for_graph(min_seq).await?;
         let now = self.now();
         let limit = limit.clamp(1, MAX_LIMIT);
-        let me = self.tenant_index(tenant, asker);
         // Document-centric: relevant documents the asker can see, then their people.
-        let (documents, mut scored) = me
-            .and_then(|me| {
-                self.with_tenant(tenant, |g| {
-                    let docs = g.topic_objects(topic, 200, &|o| g.can_see(me, o));
-                    let best = docs.first().map_or(1.0, |d| d.1.max(f64::MIN_POSITIVE));
-                    let mut by: HashMap<u32, (f64, Vec<Contribution>)> = HashMap::new();
-                    for (o, relevance) in &docs {
-                        let Some(obj) = g.object(*o) else { continue };
-                        for p in &obj.participants {
-                            // Reading is not expertise, and who read what is not shown.
-                            if p.person == me
-                                || p.roles & !role::VIEWED == 0
-                                || !active(g, p.person)
-                            {
-                                continue;
-                            }
-                            let w = relevance / best
-                                * role_weight(p.roles)
-                                * recency(p.last, now, 180.0);
-                            let e = by.entry(p.person).or_default();
-                            e.0 += w;
-                            e.1.push((w, *o, p.roles));
+        let (documents, mut scored) = self
+            .with_person(tenant, asker, |g, me| {
+                let docs = g.topic_objects(topic, 200, &|o| g.can_see(me, o));
+                let best = docs.first().map_or(1.0, |d| d.1.max(f64::MIN_POSITIVE));
+                let mut by: HashMap<u32, (f64, Vec<Contribution>)> = HashMap::new();
+                for (o, relevance) in &docs {
+                    let Some(obj) = g.object(*o) else { continue };
+                    for p in &obj.participants {
+                        // Reading is not expertise, and who read what is not shown.
+                        if p.person == me || p.roles & !role::VIEWED == 0 || !active(g, p.person) {
+                            continue;
                         }
+                        let w =
+                            relevance / best * role_weight(p.roles) * recency(p.last, now, 180.0);
+                        let e = by.entry(p.person).or_default();
+                        e.0 += w;
+                        e.1.push((w, *o, p.roles));
                     }
-                    let mut scored: Vec<(String, f64, Vec<Contribution>)> = by
-                        .into_iter()
-                        .map(|(i, (s, docs))| (g.id(i).to_owned(), s, docs))
-                        .collect();
-                    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                    (docs.len(), scored)
-                })
+                }
+                // Evidence is resolved here, under the read that checked it may be seen.
+                let mut scored: Vec<(String, f64, Vec<ExpertEvidence>)> = by
+                    .into_iter()
+                    .map(|(i, (s, mut docs))| {
+                        docs.sort_by(|a, b| b.0.total_cmp(&a.0));
+                        let evidence = docs
+                            .iter()
+                            .take(3)
+                            .map(|(_, o, roles)| ExpertEvidence {
+                                document: doc_ref(g, *o),
+                                roles: role_names(*roles),
+                            })
+                            .collect();
+                        (g.id(i).to_owned(), s, evidence)
+                    })
+                    .collect();
+                scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                (docs.len(), scored)
             })
             .unwrap_or_default();
         // Only people who allow being found as experts; an objection removes them.
         let mut experts = Vec::new();
-        for (id, score, mut docs) in std::mem::take(&mut scored) {
+        for (id, score, evidence) in std::mem::take(&mut scored) {
             if experts.len() >= limit {
                 break;
             }
             if !self.allowed_now(tenant, &id, PROFILING, now).await? {
                 continue;
             }
-            docs.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let expert = self.with_tenant(tenant, |g| {
-                let profile = g.index(&id).and_then(|i| g.profile(i))?;
+            let expert = self.with_person(tenant, &id, |g, i| {
+                let profile = g.profile(i)?;
                 Some(Expert {
                     person: id.clone(),
                     name: profile.name.as_deref().map(str::to_owned),
                     job_title: profile.job_title.as_deref().map(str::to_owned),
                     score,
-                    evidence: docs
-                        .iter()
-                        .take(3)
-                        .map(|(_, o, roles)| ExpertEvidence {
-                            document: doc_ref(g, *o),
-                            roles: role_names(*roles),
-                        })
-                        .collect(),
+                    evidence,
                 })
             });
             if let Some(Some(e)) = expert {
@@ -940,19 +961,18 @@ impl Engine {
             .decide(tenant, person, RECOMMENDATIONS, Some(now))
             .await?;
         let limit = limit.clamp(1, MAX_LIMIT);
-        let me = self.tenant_index(tenant, person);
-        let (Some(me), true) = (me, decision.allowed) else {
+        if !decision.allowed || self.tenant_index(tenant, person).is_none() {
             return Ok(RecommendationsView {
                 person: person.to_owned(),
                 personalized: false,
                 decision,
                 recommendations: Vec::new(),
             });
-        };
+        }
         // Whose activity could inform the list: the closest ties and colleagues in the same
         // department or job; each must allow recommendations.
         let sources: Vec<(String, &'static str)> = self
-            .with_tenant(tenant, |g| {
+            .with_person(tenant, person, |g, me| {
                 let mut ties: Vec<(f64, u32)> = g
                     .affinity
                     .ties(me)
@@ -984,7 +1004,7 @@ impl Engine {
             )
             .await?;
         let mut recommendations = self
-            .with_tenant(tenant, |g| {
+            .with_person(tenant, person, |g, me| {
                 let mut by: HashMap<u32, (f64, Vec<String>)> = HashMap::new();
                 let mut add = |o: u32, w: f64, reason: String| {
                     let Some(obj) = g.object(o) else { return };

@@ -1,9 +1,13 @@
 //! The processing ledger's hot half: decisions are counted in memory per (tenant, subject,
 //! purpose, basis, day) and flushed to the store in batches — periodically, when the buffer
-//! grows, and on shutdown — so counting costs a hash-map update on the request path.
+//! grows, and on shutdown — so counting costs a hash-map update on the request path. A
+//! request that asks the gate about many people counts them in one batch (one lock, the
+//! tenant looked up once).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+use foldhash::fast::RandomState;
 
 use basis_core::{Basis, Timestamp};
 use basis_store::{LedgerRow, Store, StoreError};
@@ -29,12 +33,26 @@ impl Cell {
     }
 }
 
+/// One tenant's subjects. Keys come from clients, so the hasher is seeded per process.
+type Subjects = HashMap<String, SubjectCells, RandomState>;
+
 /// Counts by tenant and subject. Keyed so that counting a decision about someone already in
-/// the buffer allocates nothing (lookups by `&str`).
+/// the buffer allocates nothing (lookups by `&str`, one per count).
 #[derive(Debug, Default)]
 struct Buffer {
-    by: HashMap<String, HashMap<String, SubjectCells>>,
+    by: HashMap<String, Subjects, RandomState>,
     len: usize,
+}
+
+/// One decision to count.
+#[derive(Debug, Clone, Copy)]
+pub struct Counted<'a> {
+    /// The person decided about.
+    pub subject: &'a str,
+    /// The basis the gate named.
+    pub basis: Basis,
+    /// Whether the use was allowed.
+    pub allowed: bool,
 }
 
 impl Buffer {
@@ -56,6 +74,14 @@ impl Buffer {
         })
     }
 
+    /// The tenant's subjects, made on first use (always `Some`).
+    fn tenant(&mut self, tenant: &str) -> Option<&mut Subjects> {
+        if !self.by.contains_key(tenant) {
+            self.by.insert(tenant.to_owned(), Subjects::default());
+        }
+        self.by.get_mut(tenant)
+    }
+
     fn add(
         &mut self,
         tenant: &str,
@@ -65,27 +91,42 @@ impl Buffer {
         day: i64,
         c: &Cell,
     ) {
-        if !self.by.contains_key(tenant) {
-            self.by.insert(tenant.to_owned(), HashMap::new());
+        if let Some(subjects) = self.tenant(tenant) {
+            let added = add_to(subjects, subject, purpose, basis, day, c);
+            self.len += usize::from(added);
         }
-        let Some(subjects) = self.by.get_mut(tenant) else {
-            return;
-        };
-        if !subjects.contains_key(subject) {
-            subjects.insert(subject.to_owned(), Vec::new());
+    }
+}
+
+/// Adds counts to a subject's cell; whether a cell was made.
+fn add_to(
+    subjects: &mut Subjects,
+    subject: &str,
+    purpose: &str,
+    basis: Basis,
+    day: i64,
+    c: &Cell,
+) -> bool {
+    let bump = |cells: &mut SubjectCells| match cells
+        .iter_mut()
+        .find(|(p, b, d, _)| *d == day && *b == basis && p == purpose)
+    {
+        Some((.., cell)) => {
+            cell.add(c);
+            false
         }
-        let Some(cells) = subjects.get_mut(subject) else {
-            return;
-        };
-        match cells
-            .iter_mut()
-            .find(|(p, b, d, _)| *d == day && *b == basis && p == purpose)
-        {
-            Some((.., cell)) => cell.add(c),
-            None => {
-                cells.push((purpose.to_owned(), basis, day, *c));
-                self.len += 1;
-            }
+        None => {
+            cells.push((purpose.to_owned(), basis, day, *c));
+            true
+        }
+    };
+    match subjects.get_mut(subject) {
+        Some(cells) => bump(cells),
+        None => {
+            let mut cells = Vec::with_capacity(2);
+            bump(&mut cells);
+            subjects.insert(subject.to_owned(), cells);
+            true
         }
     }
 }
@@ -120,6 +161,36 @@ impl Ledger {
             last_at: at,
         };
         buffer.add(tenant, subject, purpose, basis, at.day(), &cell);
+        buffer.len >= FLUSH_THRESHOLD
+    }
+
+    /// Counts decisions about several people for one purpose at one time: one lock, one
+    /// tenant lookup. Returns true when the buffer is large enough to flush.
+    pub fn record_many<'a>(
+        &self,
+        tenant: &str,
+        purpose: &str,
+        at: Timestamp,
+        decisions: impl IntoIterator<Item = Counted<'a>>,
+    ) -> bool {
+        let Ok(mut buffer) = self.cells.lock() else {
+            return false;
+        };
+        let day = at.day();
+        let Some(subjects) = buffer.tenant(tenant) else {
+            return false;
+        };
+        let mut added = 0;
+        for d in decisions {
+            let cell = Cell {
+                allowed: i64::from(d.allowed),
+                denied: i64::from(!d.allowed),
+                first_at: at,
+                last_at: at,
+            };
+            added += usize::from(add_to(subjects, d.subject, purpose, d.basis, day, &cell));
+        }
+        buffer.len += added;
         buffer.len >= FLUSH_THRESHOLD
     }
 
@@ -167,5 +238,54 @@ impl Ledger {
         {
             buffer.len -= cells.len();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(ledger: &Ledger) -> Vec<(String, String, String, i64, i64)> {
+        let buffer = ledger.cells.lock().unwrap();
+        let mut out: Vec<_> = buffer
+            .cells()
+            .map(|(t, s, p, _, _, c)| (t.into(), s.into(), p.into(), c.allowed, c.denied))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_batch_counts_like_single_records() {
+        let at = Timestamp(86_400_000 * 3);
+        let (one, many) = (Ledger::default(), Ledger::default());
+        let decisions = [("ann", true), ("bob", false), ("ann", true), ("cat", true)];
+        for (subject, allowed) in decisions {
+            one.record("t1", subject, "p", Basis::Consent, at, allowed);
+        }
+        many.record_many(
+            "t1",
+            "p",
+            at,
+            decisions.iter().map(|&(subject, allowed)| Counted {
+                subject,
+                basis: Basis::Consent,
+                allowed,
+            }),
+        );
+        assert_eq!(counts(&one), counts(&many));
+        assert_eq!(
+            counts(&many)[0],
+            ("t1".into(), "ann".into(), "p".into(), 2, 0)
+        );
+        let cells = |l: &Ledger| l.cells.lock().unwrap().len;
+        assert_eq!((cells(&one), cells(&many)), (3, 3));
+        // Another tenant, purpose or day is another cell; forgetting drops a subject's.
+        many.record("t2", "ann", "p", Basis::Consent, at, true);
+        many.record("t1", "ann", "q", Basis::Consent, at, true);
+        many.record("t1", "ann", "p", Basis::Consent, Timestamp(0), true);
+        assert_eq!(cells(&many), 6);
+        many.forget("t1", "ann");
+        assert_eq!(cells(&many), 3);
     }
 }

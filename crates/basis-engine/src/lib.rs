@@ -21,4 +21,4 @@ pub mod views;
 
 pub use engine::{Actor, Engine, EngineConfig};
 pub use error::EngineError;
-pub use ledger::Ledger;
+pub use ledger::{Counted, Ledger};
