@@ -153,7 +153,8 @@ impl Engine {
         let cursor = activity.applied();
         let (watermark, _) = watch::channel(cursor);
         let (graph_watermark, _) = watch::channel(0);
-        let graph = load_directory(store.as_ref(), config.affinity).await?;
+        let mut graph = GraphState::new(config.affinity);
+        load_people(store.as_ref(), None, &mut graph).await?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 store,
@@ -1541,37 +1542,73 @@ impl Engine {
         Ok(seq)
     }
 
-    /// Drops the interaction graph, reloads the directory and replays the log into it.
+    /// Rebuilds one tenant's interaction graph: its directory and its events up to the graph's
+    /// position are replayed aside and swapped in, so other tenants are neither touched nor
+    /// left empty meanwhile. New events wait (the projection lock) until it is done.
     ///
     /// # Errors
     /// Store failure.
-    pub async fn rebuild_graph(&self) -> Result<i64, EngineError> {
-        {
-            let _guard = self.inner.projection_lock.lock().await;
-            let fresh = load_directory(self.store(), self.inner.config.affinity).await?;
-            self.write_graph(|g| *g = fresh);
-            self.inner.graph_watermark.send_replace(0);
+    pub async fn rebuild_graph(&self, tenant: &str) -> Result<GraphRebuild, EngineError> {
+        let _guard = self.inner.projection_lock.lock().await;
+        let upto = self.read_graph(|g| g.applied);
+        let mut fresh = GraphState::new(self.inner.config.affinity);
+        load_people(self.store(), Some(tenant), &mut fresh).await?;
+        let mut after = 0;
+        let mut events = 0;
+        while after < upto {
+            let mut stored = self
+                .store()
+                .events_after(Some(tenant), after, crate::projections::BATCH)
+                .await?;
+            stored.retain(|e| e.seq <= upto);
+            let Some(last) = stored.last().map(|e| e.seq) else {
+                break;
+            };
+            let parsed = crate::projections::graph_events(&stored);
+            let allowed = crate::projections::ties_allowed(self, &parsed).await?;
+            let g = fresh.tenant_mut(tenant);
+            for (_, event) in &parsed {
+                g.apply_view(event, &|p: &str| {
+                    allowed.get(&(tenant, p)).copied().unwrap_or(false)
+                });
+            }
+            events += stored.len();
+            after = last;
         }
-        crate::projections::catch_up(&self.graph_worker()).await
+        let rebuilt = fresh.take(tenant);
+        self.write_graph(|g| g.put_tenant(tenant, rebuilt));
+        Ok(GraphRebuild { seq: upto, events })
     }
 }
 
-/// Loads every registered person into an empty graph.
-async fn load_directory(
+/// What a graph rebuild did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphRebuild {
+    /// The log position the rebuilt graph stands at.
+    pub seq: i64,
+    /// The tenant's events replayed.
+    pub events: usize,
+}
+
+/// Loads registered people, of one tenant or of all, into a graph.
+async fn load_people(
     store: &dyn Store,
-    params: basis_core::affinity::AffinityParams,
-) -> Result<GraphState, EngineError> {
-    let mut graph = GraphState::new(params);
-    let mut after = (String::new(), String::new());
+    tenant: Option<&str>,
+    graph: &mut GraphState,
+) -> Result<(), EngineError> {
+    let mut after = (tenant.unwrap_or_default().to_owned(), String::new());
     loop {
         let page = store.people_page((&after.0, &after.1), 1_000).await?;
-        let Some((tenant, last)) = page.last() else {
+        let Some((last_tenant, last)) = page.last() else {
             break;
         };
-        after = (tenant.clone(), last.id.clone());
-        for (tenant, person) in &page {
-            graph.tenant_mut(tenant).put_person(person);
+        after = (last_tenant.clone(), last.id.clone());
+        for (t, person) in &page {
+            if tenant.is_some_and(|only| only != t) {
+                return Ok(());
+            }
+            graph.tenant_mut(t).put_person(person);
         }
     }
-    Ok(graph)
+    Ok(())
 }

@@ -1072,6 +1072,18 @@ impl GraphState {
     pub fn tenant(&self, tenant: &str) -> Option<&TenantGraph> {
         self.tenants.get(tenant)
     }
+
+    /// Takes a tenant's graph out (an empty one if it had none).
+    pub fn take(&mut self, tenant: &str) -> TenantGraph {
+        self.tenants
+            .remove(tenant)
+            .unwrap_or_else(|| TenantGraph::new(self.params))
+    }
+
+    /// Puts a tenant's graph in place of the one it had.
+    pub fn put_tenant(&mut self, tenant: &str, graph: TenantGraph) {
+        self.tenants.insert(tenant.to_owned(), graph);
+    }
 }
 
 #[cfg(test)]

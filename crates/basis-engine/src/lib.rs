@@ -19,6 +19,6 @@ mod subjects;
 pub mod tokens;
 pub mod views;
 
-pub use engine::{Actor, Engine, EngineConfig};
+pub use engine::{Actor, Engine, EngineConfig, GraphRebuild};
 pub use error::EngineError;
 pub use ledger::{Counted, Ledger};

@@ -391,32 +391,8 @@ impl GraphWorker {
             return Ok(Outcome::Idle);
         };
         let count = stored.len();
-        let events: Vec<(&str, GraphEvent<'_>)> = stored
-            .iter()
-            .filter_map(|e| match serde_json::from_str(&e.body) {
-                Ok(event) => Some((e.tenant.as_str(), event)),
-                Err(error) => {
-                    metrics::counter!("basis_graph_unreadable_events_total").increment(1);
-                    tracing::warn!(seq = e.seq, %error, "graph: event not readable; skipped");
-                    None
-                }
-            })
-            .collect();
-        // Ties are derived only for people who allow at least one purpose that uses them.
-        let now = self.engine.now();
-        let mut allowed: HashMap<(&str, &str), bool> = HashMap::new();
-        for (tenant, event) in &events {
-            for person in event.people().filter(|p| *p != ERASED) {
-                if allowed.contains_key(&(*tenant, person)) {
-                    continue;
-                }
-                let ok = self
-                    .engine
-                    .allows_any(tenant, person, &TIE_PURPOSES, now)
-                    .await?;
-                allowed.insert((tenant, person), ok);
-            }
-        }
+        let events = graph_events(&stored);
+        let allowed = ties_allowed(&self.engine, &events).await?;
         self.engine.write_graph(|g| {
             for (tenant, event) in &events {
                 let ties_allowed = |p: &str| allowed.get(&(*tenant, p)).copied().unwrap_or(false);
@@ -445,6 +421,43 @@ impl Step for GraphWorker {
     }
     /// The graph lives in memory only: nothing to snapshot.
     async fn quiet(&self) {}
+}
+
+/// Parses stored events for the graph; an unreadable one is counted and skipped.
+pub(crate) fn graph_events(stored: &[basis_store::StoredEvent]) -> Vec<(&str, GraphEvent<'_>)> {
+    stored
+        .iter()
+        .filter_map(|e| match serde_json::from_str(&e.body) {
+            Ok(event) => Some((e.tenant.as_str(), event)),
+            Err(error) => {
+                metrics::counter!("basis_graph_unreadable_events_total").increment(1);
+                tracing::warn!(seq = e.seq, %error, "graph: event not readable; skipped");
+                None
+            }
+        })
+        .collect()
+}
+
+/// The gate's answer, per (tenant, person) in the events, to whether ties may be derived: only
+/// for people who allow at least one purpose that uses them. Asked once per person.
+pub(crate) async fn ties_allowed<'e>(
+    engine: &Engine,
+    events: &'e [(&str, GraphEvent<'_>)],
+) -> Result<HashMap<(&'e str, &'e str), bool>, EngineError> {
+    let now = engine.now();
+    let mut allowed: HashMap<(&str, &str), bool> = HashMap::new();
+    for (tenant, event) in events {
+        for person in event.people().filter(|p| *p != ERASED) {
+            if allowed.contains_key(&(*tenant, person)) {
+                continue;
+            }
+            let ok = engine
+                .allows_any(tenant, person, &TIE_PURPOSES, now)
+                .await?;
+            allowed.insert((tenant, person), ok);
+        }
+    }
+    Ok(allowed)
 }
 
 /// Runs the graph worker until `shutdown` turns true: steps while there is work, then waits to

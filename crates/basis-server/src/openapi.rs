@@ -293,7 +293,7 @@ pub const OPERATIONS: &[Operation] = &[
     op(
         "post",
         "/v1/admin/projections/graph/rebuild",
-        "Drop the interaction graph and replay the log into it",
+        "Rebuild the caller's tenant's interaction graph from the log (other tenants untouched); answers the position and the events replayed",
         "admin",
         None,
         200,

@@ -56,12 +56,19 @@ pub async fn rebuild_activity(
     Ok(axum::Json(json!({ "rebuilt": "activity", "seq": seq })).into_response())
 }
 
-/// Drops the interaction graph and replays the log into it (admin).
+/// Rebuilds the caller's tenant's interaction graph from the log (admin); other tenants are
+/// not touched.
 pub async fn rebuild_graph(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Response, ApiError> {
     caller.require_admin()?;
-    let seq = state.engine.rebuild_graph().await?;
-    Ok(axum::Json(json!({ "rebuilt": "graph", "seq": seq })).into_response())
+    let done = state.engine.rebuild_graph(&caller.tenant).await?;
+    Ok(axum::Json(json!({
+        "rebuilt": "graph",
+        "tenant": caller.tenant,
+        "seq": done.seq,
+        "events": done.events,
+    }))
+    .into_response())
 }

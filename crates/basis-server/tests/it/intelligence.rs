@@ -592,6 +592,29 @@ async fn a_rebuild_from_the_log_gives_the_same_answers() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["seq"], seq);
+    assert_eq!(r.body["tenant"], "acme");
+    assert!(r.body["events"].as_u64().unwrap() > 0, "{}", r.text);
+    assert_eq!(service_get(&app, &path).await, before);
+    // Another tenant's admin rebuilds only their own (empty) graph: nothing of this one is
+    // replayed, and its answers stand.
+    let other = app
+        .engine
+        .create_key("globex", basis_store::Role::Admin, "globex-admin")
+        .await
+        .unwrap();
+    let r = app
+        .send(
+            Method::POST,
+            "/v1/admin/projections/graph/rebuild",
+            Some(&other),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        (&r.body["tenant"], &r.body["events"]),
+        (&json!("globex"), &json!(0))
+    );
     assert_eq!(service_get(&app, &path).await, before);
     app.send(
         Method::POST,
