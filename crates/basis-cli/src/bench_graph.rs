@@ -4,7 +4,8 @@
 //! run; the graph's memory per person and per tie; update throughput.
 //!
 //! The graph side runs the engine's ranking path in process: candidate gathering, one gate
-//! decision (plus ledger count) per tied candidate on a cached subject state, ranking with team,
+//! decision per tied candidate on the person's state from the engine's subject cache (warm),
+//! counted in the ledger as one batch, ranking with team,
 //! prefix and organization signals, explanations. Not included: HTTP, the asker's profile read
 //! and the metrics counters the engine also updates per decision. The SQL side ranks by affinity only (decayed sums both ways plus the
 //! burst term) over people matching the prefix — strictly less work. SQLite as bundled has no
@@ -22,6 +23,7 @@ use basis_engine::graph::{AFFILIATION, MENTIONS, TenantGraph};
 use basis_engine::intelligence::{
     MentionQuery, explain, indices, mention_candidates, rank_mentions, tied_candidates,
 };
+use basis_engine::subjects::SubjectCache;
 use basis_engine::{Counted, Ledger};
 use sqlx::{AssertSqlSafe, Connection, Row};
 
@@ -325,6 +327,11 @@ pub async fn mentions(
         .context("affiliation purpose")?;
     let state = SubjectState::active(policy.jurisdiction_of(Some("DE")), Timestamp(0));
     let ledger = Ledger::default();
+    // The engine's subject cache, warm: one state per person.
+    let subjects = SubjectCache::default();
+    for i in 0..people {
+        subjects.put("bench", &format!("u{i}"), state.clone());
+    }
     let prefixes: Vec<(u32, String)> = (0..queries)
         .map(|_| {
             let asker = rng.below(people) as u32;
@@ -348,8 +355,9 @@ pub async fn mentions(
             .collect();
         let decided: Vec<Counted<'_>> = tied
             .iter()
-            .map(|c| {
-                let d = decide(&policy, &state, purpose, now);
+            .zip(subjects.cached_many("bench", &tied))
+            .map(|(c, cached)| {
+                let d = decide(&policy, cached.as_deref().unwrap_or(&state), purpose, now);
                 Counted {
                     subject: c,
                     basis: d.basis,
@@ -378,19 +386,30 @@ pub async fn mentions(
             now,
             affiliation.allowed,
         );
-        let same_org: Vec<Counted<'_>> = out
+        let same: Vec<String> = out
             .iter()
-            .map(|s| {
-                let d = decide(&policy, &state, org_purpose, now);
+            .filter(|s| s.same_organization())
+            .map(|s| s.person.clone())
+            .collect();
+        let same_org: Vec<Counted<'_>> = same
+            .iter()
+            .zip(subjects.cached_many("bench", &same))
+            .map(|(s, cached)| {
+                let d = decide(
+                    &policy,
+                    cached.as_deref().unwrap_or(&state),
+                    org_purpose,
+                    now,
+                );
                 Counted {
-                    subject: &s.person,
+                    subject: s,
                     basis: d.basis,
                     allowed: d.allowed,
                 }
             })
             .collect();
         ledger.record_many("bench", AFFILIATION, now, same_org.iter().copied());
-        for s in &mut out {
+        for s in out.iter_mut().filter(|s| s.same_organization()) {
             s.score += 0.25;
         }
         out.sort_by(|a, b| b.score.total_cmp(&a.score));

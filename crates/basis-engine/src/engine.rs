@@ -769,12 +769,17 @@ impl Engine {
     ) -> Result<Vec<bool>, EngineError> {
         let p = self.purpose(purpose)?;
         let mut decided = Vec::with_capacity(people.len());
-        for person in people {
-            let state = self
-                .inner
-                .subjects
-                .get(self.store(), self.policy(), tenant, person)
-                .await?;
+        let cached = self.inner.subjects.cached_many(tenant, people);
+        for (person, state) in people.iter().zip(cached) {
+            let state = match state {
+                Some(state) => state,
+                None => {
+                    self.inner
+                        .subjects
+                        .get(self.store(), self.policy(), tenant, person)
+                        .await?
+                }
+            };
             let d = decide(self.policy(), &state, p.id, at);
             decided.push((d.allowed, d.basis));
         }

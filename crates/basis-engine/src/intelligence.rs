@@ -67,6 +67,17 @@ pub struct MentionSuggestion {
     /// The tie behind the affinity signal, explained once the list is final.
     #[serde(skip)]
     tie: Option<Tie>,
+    /// Whether their e-mail organization is the writer's (a signal only once the gate allows
+    /// affiliation for both).
+    #[serde(skip)]
+    same_org: bool,
+}
+
+impl MentionSuggestion {
+    /// Whether the person's e-mail organization is the writer's; not yet a signal.
+    pub fn same_organization(&self) -> bool {
+        self.same_org
+    }
 }
 
 /// Writes the affinity signal's explanation for the suggestions that made the list (done last,
@@ -448,8 +459,11 @@ pub fn mention_candidates(
         }
     }
     if !words.is_empty() {
+        // Matched already.
         for i in g.prefix_matches(&words, PREFIX_SCAN) {
-            take(i, &mut out);
+            if i != asker && active(g, i) {
+                out.push(i);
+            }
         }
     }
     out.sort_unstable();
@@ -485,6 +499,7 @@ pub fn rank_mentions(
     }
     let ctx = candidates.context.as_ref();
     let asker_teams: &[u32] = g.profile(asker).map_or(&[], |p| &p.team_ids);
+    let asker_org = g.profile(asker).and_then(|p| p.organization.as_deref());
     let words = Prefix::words(&q.prefix);
     let mut scored: Vec<Scored<'_>> = Vec::with_capacity(candidates.people.len());
     for &c in &candidates.people {
@@ -598,6 +613,7 @@ pub fn rank_mentions(
                 can_see_context: s.can_see,
                 signals,
                 tie: s.tie.map(|(t, _)| *t),
+                same_org: asker_org.is_some() && s.profile.organization.as_deref() == asker_org,
             }
         })
         .collect();
@@ -619,12 +635,8 @@ impl Engine {
         self.read_graph(|g| g.tenant(tenant).and_then(|t| t.index(person)))
     }
 
-    fn with_tenant<R>(&self, tenant: &str, f: impl FnOnce(&TenantGraph) -> R) -> Option<R> {
-        self.read_graph(|g: &GraphState| g.tenant(tenant).map(f))
-    }
-
-    /// Like `with_tenant`, with the person's index resolved under the same read: indices are
-    /// not carried from one read to the next, as a rebuild may number people anew.
+    /// Runs `f` on the tenant's graph with the person's index, resolved under the same read:
+    /// indices are not carried from one read to the next, as a rebuild may number people anew.
     fn with_person<R>(
         &self,
         tenant: &str,
@@ -694,17 +706,23 @@ impl Engine {
         } else {
             HashSet::new()
         };
-        let (context_used, mut suggestions) = self
+        let (organization, (context_used, mut suggestions)) = self
             .with_person(tenant, person, |g, asker| {
                 let usable = indices(g, &usable);
                 let tie_ok = |i: u32| usable.binary_search(&i).is_ok();
                 let candidates = mention_candidates(g, asker, q, &tie_ok);
-                rank_mentions(g, asker, q, &candidates, &tie_ok, now, limit * 3)
+                let organization = g
+                    .profile(asker)
+                    .and_then(|p| p.organization.as_deref().map(str::to_owned));
+                let ranked = rank_mentions(g, asker, q, &candidates, &tie_ok, now, limit * 3);
+                (organization, ranked)
             })
             .unwrap_or_default();
         // The organization boost, where both allow affiliation, orders the leading window.
-        self.boost_organization(tenant, person, &mut suggestions, now)
-            .await?;
+        if let Some(organization) = organization {
+            self.boost_organization(tenant, person, &organization, &mut suggestions, now)
+                .await?;
+        }
         sort_suggestions(&mut suggestions);
         suggestions.truncate(limit);
         explain(&mut suggestions, now);
@@ -724,37 +742,22 @@ impl Engine {
         })
     }
 
+    /// Adds the organization signal to suggestions at the writer's organization, where both
+    /// allow affiliation to be used.
     async fn boost_organization(
         &self,
         tenant: &str,
         person: &str,
+        mine: &str,
         suggestions: &mut [MentionSuggestion],
         now: Timestamp,
     ) -> Result<(), EngineError> {
-        let orgs: HashMap<String, String> = self
-            .with_tenant(tenant, |g| {
-                std::iter::once(person)
-                    .chain(suggestions.iter().map(|s| s.person.as_str()))
-                    .filter_map(|id| {
-                        let org = g
-                            .index(id)
-                            .and_then(|i| g.profile(i))?
-                            .organization
-                            .clone()?;
-                        Some((id.to_owned(), org.to_string()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let Some(mine) = orgs.get(person) else {
-            return Ok(());
-        };
         if !self.allowed_now(tenant, person, AFFILIATION, now).await? {
             return Ok(());
         }
         let same: Vec<String> = suggestions
             .iter()
-            .filter(|s| orgs.get(&s.person) == Some(mine))
+            .filter(|s| s.same_org)
             .map(|s| s.person.clone())
             .collect();
         let allowed = self.allowed_set(tenant, same, AFFILIATION, now).await?;

@@ -13,8 +13,8 @@ use basis_core::{Basis, Timestamp};
 use basis_store::{LedgerRow, Store, StoreError};
 
 /// One subject's cells: (purpose, basis, day) and counts — a handful per subject and day, so a
-/// list beats a map.
-type SubjectCells = Vec<(String, Basis, i64, Cell)>;
+/// list beats a map. Purposes are numbered by the buffer.
+type SubjectCells = Vec<(u16, Basis, i64, Cell)>;
 
 #[derive(Debug, Clone, Copy)]
 struct Cell {
@@ -41,6 +41,8 @@ type Subjects = HashMap<String, SubjectCells, RandomState>;
 #[derive(Debug, Default)]
 struct Buffer {
     by: HashMap<String, Subjects, RandomState>,
+    /// Purpose names by number: a policy has a few dozen at most.
+    purposes: Vec<Box<str>>,
     len: usize,
 }
 
@@ -58,13 +60,15 @@ pub struct Counted<'a> {
 impl Buffer {
     /// Every cell: tenant, subject, purpose, basis, day, counts.
     fn cells(&self) -> impl Iterator<Item = (&str, &str, &str, Basis, i64, &Cell)> {
-        self.by.iter().flat_map(|(tenant, subjects)| {
+        self.by.iter().flat_map(move |(tenant, subjects)| {
             subjects.iter().flat_map(move |(subject, cells)| {
                 cells.iter().map(move |(purpose, basis, day, c)| {
                     (
                         tenant.as_str(),
                         subject.as_str(),
-                        purpose.as_str(),
+                        self.purposes
+                            .get(usize::from(*purpose))
+                            .map_or("", |p| &**p),
                         *basis,
                         *day,
                         c,
@@ -72,6 +76,17 @@ impl Buffer {
                 })
             })
         })
+    }
+
+    /// The number of a purpose, given on first use.
+    fn purpose(&mut self, purpose: &str) -> u16 {
+        match self.purposes.iter().position(|p| **p == *purpose) {
+            Some(k) => u16::try_from(k).unwrap_or(u16::MAX),
+            None => {
+                self.purposes.push(purpose.into());
+                u16::try_from(self.purposes.len() - 1).unwrap_or(u16::MAX)
+            }
+        }
     }
 
     /// The tenant's subjects, made on first use (always `Some`).
@@ -91,6 +106,7 @@ impl Buffer {
         day: i64,
         c: &Cell,
     ) {
+        let purpose = self.purpose(purpose);
         if let Some(subjects) = self.tenant(tenant) {
             let added = add_to(subjects, subject, purpose, basis, day, c);
             self.len += usize::from(added);
@@ -102,21 +118,21 @@ impl Buffer {
 fn add_to(
     subjects: &mut Subjects,
     subject: &str,
-    purpose: &str,
+    purpose: u16,
     basis: Basis,
     day: i64,
     c: &Cell,
 ) -> bool {
     let bump = |cells: &mut SubjectCells| match cells
         .iter_mut()
-        .find(|(p, b, d, _)| *d == day && *b == basis && p == purpose)
+        .find(|(p, b, d, _)| *d == day && *b == basis && *p == purpose)
     {
         Some((.., cell)) => {
             cell.add(c);
             false
         }
         None => {
-            cells.push((purpose.to_owned(), basis, day, *c));
+            cells.push((purpose, basis, day, *c));
             true
         }
     };
@@ -177,6 +193,7 @@ impl Ledger {
             return false;
         };
         let day = at.day();
+        let purpose = buffer.purpose(purpose);
         let Some(subjects) = buffer.tenant(tenant) else {
             return false;
         };

@@ -15,7 +15,7 @@ pub mod intelligence;
 pub mod keys;
 mod ledger;
 pub mod projections;
-mod subjects;
+pub mod subjects;
 pub mod tokens;
 pub mod views;
 
