@@ -192,6 +192,12 @@ enum PolicyCommand {
     },
 }
 
+/// mimalloc rather than the system allocator: request paths allocate many small, short-lived
+/// values next to large, long-lived graph state, and glibc's allocator slows down (and varies
+/// run to run) as that heap fragments — measured on `basis bench mentions`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
