@@ -557,4 +557,47 @@ mod tests {
         let gone = tie.recent_mentions(at("2027-02-01T00:00:00Z"));
         assert_eq!((gone.out, gone.inb), (0, 0));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// The weekly counts, through any order of mentions either way and a stub merge, equal
+        /// counting every mention since the window's Monday.
+        #[test]
+        fn recent_mentions_equal_a_plain_count(
+            mentions in proptest::collection::vec((0i64..80 * 86_400, proptest::bool::ANY, proptest::bool::ANY), 0..60),
+            later in 0i64..40 * 86_400,
+        ) {
+            let base = 1_780_000_000i64; // 2026-05-28
+            let mut g = graph();
+            // Person 3 is a stub of person 1, merged at the end.
+            for (offset, outbound, via_stub) in &mentions {
+                let one = if *via_stub { 3 } else { 1 };
+                let at = Timestamp((base + offset) * 1_000);
+                if *outbound {
+                    g.record(one, 2, at, Interaction::Mention);
+                } else {
+                    g.record(2, one, at, Interaction::Mention);
+                }
+            }
+            g.merge(3, 1);
+            let newest = mentions.iter().map(|m| m.0).max().unwrap_or(0);
+            let now = Timestamp((base + newest + later) * 1_000);
+            let Some(tie) = g.tie(1, 2).copied() else {
+                proptest::prop_assert!(mentions.is_empty());
+                return Ok(());
+            };
+            let recent = tie.recent_mentions(now);
+            let since = recent.since.0 / 1_000;
+            proptest::prop_assert!(since <= now.0 / 1_000 && now.0 / 1_000 - since < 35 * 86_400);
+            proptest::prop_assert!(now.0 / 1_000 - since >= 28 * 86_400);
+            let count = |out: bool| {
+                mentions
+                    .iter()
+                    .filter(|m| m.1 == out && base + m.0 >= since)
+                    .count() as u32
+            };
+            proptest::prop_assert_eq!((recent.out, recent.inb), (count(true), count(false)));
+        }
+    }
 }
