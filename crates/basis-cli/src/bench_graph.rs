@@ -409,8 +409,12 @@ pub async fn mentions(
             })
             .collect();
         ledger.record_many("bench", AFFILIATION, now, same_org.iter().copied());
-        for s in out.iter_mut().filter(|s| s.same_organization()) {
-            s.score += 0.25;
+        if affiliation.allowed {
+            for s in out.iter_mut() {
+                if same_org.iter().any(|d| d.allowed && d.subject == s.person) {
+                    s.score += 0.25;
+                }
+            }
         }
         out.sort_by(|a, b| b.score.total_cmp(&a.score));
         out.truncate(10);

@@ -79,9 +79,8 @@ pub const RECENT_WEEKS: usize = 5;
 const WEEK_S: u32 = 7 * 86_400;
 
 /// The week (Monday 00:00 UTC to the next) holding second `at`; 1970-01-05 was a Monday.
-/// Weeks fit 16 bits until the year 3226.
 fn week_of(at: u32) -> u16 {
-    u16::try_from((at + 3 * 86_400) / WEEK_S).unwrap_or(u16::MAX)
+    u16::try_from((u64::from(at) + 3 * 86_400) / u64::from(WEEK_S)).unwrap_or(u16::MAX)
 }
 
 /// The second week `week` starts.
@@ -131,13 +130,19 @@ impl Weekly {
         }
     }
 
-    /// Mentions (out, in) in the kept weeks as seen from `now`'s week.
+    /// Mentions (out, in) in `now`'s week and the four before it (none counted after `now`'s
+    /// week, should the newest kept week be later).
     fn totals(&self, now: u32) -> (u32, u32) {
-        let skip = week_of(now).saturating_sub(self.week) as usize;
+        let last = week_of(now);
+        let first = last.saturating_sub(RECENT_WEEKS as u16 - 1);
         let sum = |c: &[u8; RECENT_WEEKS]| -> u32 {
             c.iter()
-                .take(RECENT_WEEKS.saturating_sub(skip))
-                .map(|n| u32::from(*n))
+                .enumerate()
+                .filter(|(k, _)| {
+                    let week = i32::from(self.week) - *k as i32;
+                    (i32::from(first)..=i32::from(last)).contains(&week)
+                })
+                .map(|(_, n)| u32::from(*n))
                 .sum()
         };
         (sum(&self.out), sum(&self.inb))
@@ -550,6 +555,11 @@ mod tests {
         assert_eq!((recent.out, recent.inb), (1, 4));
         assert_eq!(recent.since, at("2026-11-02T00:00:00Z"));
         assert_eq!((tie.mentions_out, tie.mentions_in), (1, 5));
+        // Asked about a time before the newest mentions: those are not counted, the earlier
+        // ones in the window still are.
+        let before = tie.recent_mentions(at("2026-11-20T12:00:00Z"));
+        assert_eq!((before.out, before.inb), (0, 2));
+        assert_eq!(before.since, at("2026-10-19T00:00:00Z"));
         // Four weeks on, only the last week of November is still counted.
         let later = tie.recent_mentions(at("2026-12-22T00:00:00Z"));
         assert_eq!((later.out, later.inb), (1, 2));

@@ -1547,18 +1547,51 @@ impl Engine {
         Ok(seq)
     }
 
-    /// Rebuilds one tenant's interaction graph: its directory and its events up to the graph's
-    /// position are replayed aside and swapped in, so other tenants are neither touched nor
-    /// left empty meanwhile. New events wait (the projection lock) until it is done.
+    /// Rebuilds one tenant's interaction graph from its directory and its events, aside, and
+    /// swaps it in: other tenants are neither touched nor left empty meanwhile. The bulk is
+    /// replayed without holding up the projections; the lock is taken only to replay what came
+    /// since and swap. Should a profile, merge, erasure or purge have changed the tenant's graph
+    /// in place during the replay, it starts again under the lock, so nothing it removed comes
+    /// back.
     ///
     /// # Errors
     /// Store failure.
     pub async fn rebuild_graph(&self, tenant: &str) -> Result<GraphRebuild, EngineError> {
-        let _guard = self.inner.projection_lock.lock().await;
+        let edits =
+            || self.read_graph(|g| g.tenant(tenant).map_or(0, crate::graph::TenantGraph::edits));
+        let before = edits();
         let upto = self.read_graph(|g| g.applied);
         let mut fresh = GraphState::new(self.inner.config.affinity);
         load_people(self.store(), Some(tenant), &mut fresh).await?;
-        let mut after = 0;
+        let mut events = self.replay_tenant(tenant, &mut fresh, 0, upto).await?;
+        let _guard = self.inner.projection_lock.lock().await;
+        let mut from = upto;
+        if edits() != before {
+            fresh = GraphState::new(self.inner.config.affinity);
+            load_people(self.store(), Some(tenant), &mut fresh).await?;
+            from = 0;
+            events = 0;
+        }
+        let applied = self.read_graph(|g| g.applied);
+        events += self
+            .replay_tenant(tenant, &mut fresh, from, applied)
+            .await?;
+        let rebuilt = fresh.take(tenant);
+        self.write_graph(|g| g.put_tenant(tenant, rebuilt));
+        Ok(GraphRebuild {
+            seq: applied,
+            events,
+        })
+    }
+
+    /// Replays a tenant's events in `(after, upto]` into `graph`; how many.
+    async fn replay_tenant(
+        &self,
+        tenant: &str,
+        graph: &mut GraphState,
+        mut after: i64,
+        upto: i64,
+    ) -> Result<usize, EngineError> {
         let mut events = 0;
         while after < upto {
             let mut stored = self
@@ -1569,9 +1602,9 @@ impl Engine {
             let Some(last) = stored.last().map(|e| e.seq) else {
                 break;
             };
-            let parsed = crate::projections::graph_events(&stored);
+            let parsed = crate::projections::graph_events(&stored, self.now());
             let allowed = crate::projections::ties_allowed(self, &parsed).await?;
-            let g = fresh.tenant_mut(tenant);
+            let g = graph.tenant_mut(tenant);
             for (_, event) in &parsed {
                 g.apply_view(event, &|p: &str| {
                     allowed.get(&(tenant, p)).copied().unwrap_or(false)
@@ -1580,9 +1613,7 @@ impl Engine {
             events += stored.len();
             after = last;
         }
-        let rebuilt = fresh.take(tenant);
-        self.write_graph(|g| g.put_tenant(tenant, rebuilt));
-        Ok(GraphRebuild { seq: upto, events })
+        Ok(events)
     }
 }
 

@@ -298,6 +298,8 @@ pub struct TenantGraph {
     term_ids: HashMap<Box<str>, u32>,
     postings: Vec<Vec<(u32, u16)>>,
     touched: Vec<Vec<u32>>,
+    /// Changes made in place rather than from the log (profiles, merges, erasures, purges).
+    edits: u64,
 }
 
 impl TenantGraph {
@@ -318,6 +320,7 @@ impl TenantGraph {
             term_ids: HashMap::new(),
             postings: Vec::new(),
             touched: Vec::new(),
+            edits: 0,
         }
     }
 
@@ -442,10 +445,17 @@ impl TenantGraph {
         self.touched.get(i as usize).map_or(&[], Vec::as_slice)
     }
 
+    /// How many changes were made in place rather than from the log: a rebuild replaying
+    /// aside checks that none happened meanwhile.
+    pub fn edits(&self) -> u64 {
+        self.edits
+    }
+
     // --- the directory -----------------------------------------------------------------
 
     /// Registers or updates a person.
     pub fn put_person(&mut self, person: &Person) {
+        self.edits += 1;
         let i = self.intern(&person.id);
         self.unlist(i);
         let mut keys: Vec<Word> = Vec::new();
@@ -535,6 +545,7 @@ impl TenantGraph {
     /// Forgets a person everywhere (erasure): directory, ties, participation, memberships,
     /// member lists, and the id itself (as the log's rewrite does).
     pub fn erase(&mut self, id: &str) {
+        self.edits += 1;
         let Some(i) = self.index(id) else { return };
         self.unlist(i);
         self.affinity.remove(i);
@@ -578,6 +589,7 @@ impl TenantGraph {
 
     /// Forgets a person's ties both ways (they refused every purpose that uses them).
     pub fn forget_ties(&mut self, id: &str) {
+        self.edits += 1;
         if let Some(i) = self.index(id) {
             self.affinity.remove(i);
         }
@@ -585,6 +597,7 @@ impl TenantGraph {
 
     /// Moves what a stub identity did onto the person who claimed it.
     pub fn merge(&mut self, from: &str, to: &str) {
+        self.edits += 1;
         let Some(f) = self.index(from) else { return };
         let t = self.intern(to);
         self.affinity.merge(f, t);

@@ -391,7 +391,7 @@ impl GraphWorker {
             return Ok(Outcome::Idle);
         };
         let count = stored.len();
-        let events = graph_events(&stored);
+        let events = graph_events(&stored, self.engine.now());
         let allowed = ties_allowed(&self.engine, &events).await?;
         self.engine.write_graph(|g| {
             for (tenant, event) in &events {
@@ -424,11 +424,20 @@ impl Step for GraphWorker {
 }
 
 /// Parses stored events for the graph; an unreadable one is counted and skipped.
-pub(crate) fn graph_events(stored: &[basis_store::StoredEvent]) -> Vec<(&str, GraphEvent<'_>)> {
+/// An event dated after `now` counts as happening `now`: an interaction cannot come from the
+/// future, and one that claims to would hold its tie's decay and burst, and move its weekly
+/// mention counts, past every real one.
+pub(crate) fn graph_events(
+    stored: &[basis_store::StoredEvent],
+    now: Timestamp,
+) -> Vec<(&str, GraphEvent<'_>)> {
     stored
         .iter()
-        .filter_map(|e| match serde_json::from_str(&e.body) {
-            Ok(event) => Some((e.tenant.as_str(), event)),
+        .filter_map(|e| match serde_json::from_str::<GraphEvent<'_>>(&e.body) {
+            Ok(mut event) => {
+                event.at = event.at.min(now);
+                Some((e.tenant.as_str(), event))
+            }
             Err(error) => {
                 metrics::counter!("basis_graph_unreadable_events_total").increment(1);
                 tracing::warn!(seq = e.seq, %error, "graph: event not readable; skipped");

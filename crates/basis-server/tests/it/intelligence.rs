@@ -671,3 +671,26 @@ async fn the_half_life_is_configurable() {
     }
     assert_eq!(order, [vec!["eve", "bob"], vec!["bob", "eve"]]);
 }
+
+#[tokio::test]
+async fn a_mention_dated_in_the_future_counts_as_now_and_does_not_hide_real_ones() {
+    let (app, _) = workspace().await;
+    // Dated past 2106 (beyond 32-bit seconds) and far ahead of the clock: taken as now, it
+    // neither stalls the graph nor pushes Ann's real mentions of Bob out of the weekly counts.
+    let r = app
+        .ingest(&json!([{ "id": "future", "type": "comment.created", "at": "2200-01-01T00:00:00Z",
+            "actor": "ann", "object": { "id": "plan", "container": "space-ENG" }, "mentions": ["bob"] }]))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let seq = r.body["seq"].as_i64().unwrap();
+    let c = service_get(&app, &format!("/v1/people/ann/connections?min_seq={seq}")).await;
+    assert_eq!(people(&c, "connections")[0], "bob", "{c}");
+    assert_eq!(
+        c["connections"][0]["reasons"][0], "you mentioned them 4 times since 2026-09-28",
+        "{c}"
+    );
+    assert_eq!(
+        c["connections"][0]["reasons"][1], "4 interactions, the last on 2026-11-01",
+        "{c}"
+    );
+}
