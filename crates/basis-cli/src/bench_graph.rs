@@ -340,6 +340,23 @@ pub async fn mentions(
             (asker, prefix)
         })
         .collect();
+    // As the engine's batch: each person decided on their cached state, counted in one go.
+    let gate_many = |people: &[String], id, name: &str| -> Vec<bool> {
+        let decided: Vec<Counted<'_>> = people
+            .iter()
+            .zip(subjects.cached_many("bench", people))
+            .map(|(p, cached)| {
+                let d = decide(&policy, cached.as_deref().unwrap_or(&state), id, now);
+                Counted {
+                    subject: p,
+                    basis: d.basis,
+                    allowed: d.allowed,
+                }
+            })
+            .collect();
+        ledger.record_many("bench", name, now, decided.iter().copied());
+        decided.iter().map(|d| d.allowed).collect()
+    };
     let run = |asker: u32, prefix: &str| {
         let q = MentionQuery {
             prefix: prefix.to_owned(),
@@ -353,23 +370,11 @@ pub async fn mentions(
             .into_iter()
             .map(|c| g.id(c).to_owned())
             .collect();
-        let decided: Vec<Counted<'_>> = tied
+        let allowed: std::collections::HashSet<String> = tied
             .iter()
-            .zip(subjects.cached_many("bench", &tied))
-            .map(|(c, cached)| {
-                let d = decide(&policy, cached.as_deref().unwrap_or(&state), purpose, now);
-                Counted {
-                    subject: c,
-                    basis: d.basis,
-                    allowed: d.allowed,
-                }
-            })
-            .collect();
-        ledger.record_many("bench", MENTIONS, now, decided.iter().copied());
-        let allowed: std::collections::HashSet<String> = decided
-            .iter()
-            .filter(|d| d.allowed)
-            .map(|d| d.subject.to_owned())
+            .zip(gate_many(&tied, purpose, MENTIONS))
+            .filter(|(_, ok)| *ok)
+            .map(|(p, _)| p.clone())
             .collect();
         let usable = indices(&g, &allowed);
         let tie_ok = |i: u32| usable.binary_search(&i).is_ok();
@@ -391,27 +396,14 @@ pub async fn mentions(
             .filter(|s| s.same_organization())
             .map(|s| s.person.clone())
             .collect();
-        let same_org: Vec<Counted<'_>> = same
-            .iter()
-            .zip(subjects.cached_many("bench", &same))
-            .map(|(s, cached)| {
-                let d = decide(
-                    &policy,
-                    cached.as_deref().unwrap_or(&state),
-                    org_purpose,
-                    now,
-                );
-                Counted {
-                    subject: s,
-                    basis: d.basis,
-                    allowed: d.allowed,
-                }
-            })
-            .collect();
-        ledger.record_many("bench", AFFILIATION, now, same_org.iter().copied());
+        let same_ok = gate_many(&same, org_purpose, AFFILIATION);
         if affiliation.allowed {
             for s in out.iter_mut() {
-                if same_org.iter().any(|d| d.allowed && d.subject == s.person) {
+                if same
+                    .iter()
+                    .zip(&same_ok)
+                    .any(|(p, ok)| *ok && *p == s.person)
+                {
                     s.score += 0.25;
                 }
             }
@@ -505,18 +497,14 @@ async fn sql_baseline(
         dir.path().join("bench.db").display()
     );
     let mut conn = sqlx::SqliteConnection::connect(&url).await?;
-    sqlx::query("PRAGMA journal_mode = OFF")
-        .execute(&mut conn)
-        .await?;
-    sqlx::query("PRAGMA synchronous = OFF")
-        .execute(&mut conn)
-        .await?;
-    sqlx::query("CREATE TABLE interactions (src INTEGER NOT NULL, dst INTEGER NOT NULL, at INTEGER NOT NULL, w REAL NOT NULL)")
-        .execute(&mut conn)
-        .await?;
-    sqlx::query("CREATE TABLE names (token TEXT NOT NULL, person INTEGER NOT NULL)")
-        .execute(&mut conn)
-        .await?;
+    for sql in [
+        "PRAGMA journal_mode = OFF",
+        "PRAGMA synchronous = OFF",
+        "CREATE TABLE interactions (src INTEGER NOT NULL, dst INTEGER NOT NULL, at INTEGER NOT NULL, w REAL NOT NULL)",
+        "CREATE TABLE names (token TEXT NOT NULL, person INTEGER NOT NULL)",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await?;
+    }
     let params = AffinityParams::default();
     let lambda = std::f64::consts::LN_2 / (params.half_life_days * 86_400.0);
     let landmark = now_s - 366 * 86_400;
@@ -544,16 +532,14 @@ async fn sql_baseline(
         }
     }
     tx.commit().await?;
-    sqlx::query("CREATE INDEX interactions_src ON interactions (src, dst, at, w)")
-        .execute(&mut conn)
-        .await?;
-    sqlx::query("CREATE INDEX interactions_dst ON interactions (dst, src, at, w)")
-        .execute(&mut conn)
-        .await?;
-    sqlx::query("CREATE INDEX names_token ON names (token, person)")
-        .execute(&mut conn)
-        .await?;
-    sqlx::query("ANALYZE").execute(&mut conn).await?;
+    for sql in [
+        "CREATE INDEX interactions_src ON interactions (src, dst, at, w)",
+        "CREATE INDEX interactions_dst ON interactions (dst, src, at, w)",
+        "CREATE INDEX names_token ON names (token, person)",
+        "ANALYZE",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await?;
+    }
     eprintln!(
         "SQLite loaded and indexed in {:.1} s",
         loading.elapsed().as_secs_f64()

@@ -153,8 +153,7 @@ impl Engine {
         let cursor = activity.applied();
         let (watermark, _) = watch::channel(cursor);
         let (graph_watermark, _) = watch::channel(0);
-        let mut graph = GraphState::new(config.affinity);
-        load_people(store.as_ref(), None, &mut graph).await?;
+        let graph = load_people(store.as_ref(), config.affinity, None).await?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 store,
@@ -783,23 +782,16 @@ impl Engine {
             let d = decide(self.policy(), &state, p.id, at);
             decided.push((d.allowed, d.basis));
         }
-        let allowed = decided.iter().filter(|(a, _)| *a).count() as u64;
-        metrics::counter!("basis_gate_decisions_total", "result" => "allowed").increment(allowed);
-        metrics::counter!("basis_gate_decisions_total", "result" => "denied")
-            .increment(decided.len() as u64 - allowed);
-        let counted = people
+        let counted: Vec<Counted<'_>> = people
             .iter()
             .zip(&decided)
             .map(|(person, &(allowed, basis))| Counted {
                 subject: person,
                 basis,
                 allowed,
-            });
-        if self.inner.ledger.record_many(tenant, purpose, at, counted)
-            && let Err(e) = self.flush_ledger().await
-        {
-            tracing::error!(error = %e, "ledger flush failed; counts kept for the next try");
-        }
+            })
+            .collect();
+        self.count(tenant, purpose, at, &counted).await;
         Ok(decided.into_iter().map(|(allowed, _)| allowed).collect())
     }
 
@@ -820,23 +812,31 @@ impl Engine {
             .get(self.store(), self.policy(), tenant, person)
             .await?;
         let d = decide(self.policy(), &state, p.id, at);
-        self.count(tenant, person, purpose, &d, at).await;
+        let counted = Counted {
+            subject: person,
+            basis: d.basis,
+            allowed: d.allowed,
+        };
+        self.count(tenant, purpose, at, &[counted]).await;
         Ok(take(&d))
     }
 
-    async fn count(
-        &self,
-        tenant: &str,
-        person: &str,
-        purpose: &str,
-        d: &basis_core::Decision<'_>,
-        at: Timestamp,
-    ) {
-        metrics::counter!("basis_gate_decisions_total", "result" => if d.allowed { "allowed" } else { "denied" }).increment(1);
+    /// Counts decisions for one purpose: the metrics, and the ledger as one batch (flushed
+    /// when it asks to be).
+    async fn count(&self, tenant: &str, purpose: &str, at: Timestamp, decisions: &[Counted<'_>]) {
+        let allowed = decisions.iter().filter(|d| d.allowed).count() as u64;
+        let denied = decisions.len() as u64 - allowed;
+        if allowed > 0 {
+            metrics::counter!("basis_gate_decisions_total", "result" => "allowed")
+                .increment(allowed);
+        }
+        if denied > 0 {
+            metrics::counter!("basis_gate_decisions_total", "result" => "denied").increment(denied);
+        }
         if self
             .inner
             .ledger
-            .record(tenant, person, purpose, d.basis, at, d.allowed)
+            .record_many(tenant, purpose, at, decisions.iter().copied())
             && let Err(e) = self.flush_ledger().await
         {
             tracing::error!(error = %e, "ledger flush failed; counts kept for the next try");
@@ -1561,14 +1561,13 @@ impl Engine {
             || self.read_graph(|g| g.tenant(tenant).map_or(0, crate::graph::TenantGraph::edits));
         let before = edits();
         let upto = self.read_graph(|g| g.applied);
-        let mut fresh = GraphState::new(self.inner.config.affinity);
-        load_people(self.store(), Some(tenant), &mut fresh).await?;
+        let params = self.inner.config.affinity;
+        let mut fresh = load_people(self.store(), params, Some(tenant)).await?;
         let mut events = self.replay_tenant(tenant, &mut fresh, 0, upto).await?;
         let _guard = self.inner.projection_lock.lock().await;
         let mut from = upto;
         if edits() != before {
-            fresh = GraphState::new(self.inner.config.affinity);
-            load_people(self.store(), Some(tenant), &mut fresh).await?;
+            fresh = load_people(self.store(), params, Some(tenant)).await?;
             from = 0;
             events = 0;
         }
@@ -1604,12 +1603,7 @@ impl Engine {
             };
             let parsed = crate::projections::graph_events(&stored, self.now());
             let allowed = crate::projections::ties_allowed(self, &parsed).await?;
-            let g = graph.tenant_mut(tenant);
-            for (_, event) in &parsed {
-                g.apply_view(event, &|p: &str| {
-                    allowed.get(&(tenant, p)).copied().unwrap_or(false)
-                });
-            }
+            crate::projections::apply_gated(graph, &parsed, &allowed);
             events += stored.len();
             after = last;
         }
@@ -1626,12 +1620,13 @@ pub struct GraphRebuild {
     pub events: usize,
 }
 
-/// Loads registered people, of one tenant or of all, into a graph.
+/// A graph holding the registered people, of one tenant or of all, and nothing else yet.
 async fn load_people(
     store: &dyn Store,
+    params: basis_core::affinity::AffinityParams,
     tenant: Option<&str>,
-    graph: &mut GraphState,
-) -> Result<(), EngineError> {
+) -> Result<GraphState, EngineError> {
+    let mut graph = GraphState::new(params);
     let mut after = (tenant.unwrap_or_default().to_owned(), String::new());
     loop {
         let page = store.people_page((&after.0, &after.1), 1_000).await?;
@@ -1641,10 +1636,10 @@ async fn load_people(
         after = (last_tenant.clone(), last.id.clone());
         for (t, person) in &page {
             if tenant.is_some_and(|only| only != t) {
-                return Ok(());
+                return Ok(graph);
             }
             graph.tenant_mut(t).put_person(person);
         }
     }
-    Ok(())
+    Ok(graph)
 }

@@ -422,6 +422,8 @@ pub fn indices(g: &TenantGraph, people: &HashSet<String>) -> Vec<u32> {
 pub struct Candidates {
     people: Vec<u32>,
     context: Option<Context>,
+    /// The prefix's folded words, packed.
+    words: Vec<Prefix>,
 }
 
 /// Gathers @mention candidates for `asker`: their ties the gate allowed (`tie_ok`: both people),
@@ -471,6 +473,7 @@ pub fn mention_candidates(
     Candidates {
         people: out,
         context,
+        words,
     }
 }
 
@@ -500,7 +503,7 @@ pub fn rank_mentions(
     let ctx = candidates.context.as_ref();
     let asker_teams: &[u32] = g.profile(asker).map_or(&[], |p| &p.team_ids);
     let asker_org = g.profile(asker).and_then(|p| p.organization.as_deref());
-    let words = Prefix::words(&q.prefix);
+    let words = &candidates.words;
     let mut scored: Vec<Scored<'_>> = Vec::with_capacity(candidates.people.len());
     for &c in &candidates.people {
         // The graph may have changed since candidates were gathered (an erasure).

@@ -22,7 +22,7 @@ use basis_core::person::ERASED;
 use basis_store::{ActivityCount, Store, StoreError};
 use tokio::sync::watch;
 
-use crate::graph::{GraphEvent, TIE_PURPOSES};
+use crate::graph::{GraphEvent, GraphState, TIE_PURPOSES};
 use crate::{Engine, EngineError};
 
 /// Events read per step.
@@ -394,10 +394,7 @@ impl GraphWorker {
         let events = graph_events(&stored, self.engine.now());
         let allowed = ties_allowed(&self.engine, &events).await?;
         self.engine.write_graph(|g| {
-            for (tenant, event) in &events {
-                let ties_allowed = |p: &str| allowed.get(&(*tenant, p)).copied().unwrap_or(false);
-                g.tenant_mut(tenant).apply_view(event, &ties_allowed);
-            }
+            apply_gated(g, &events, &allowed);
             g.applied = last;
             let (ties, objects) = g.sizes();
             metrics::gauge!("basis_graph_ties").set(ties as f64);
@@ -445,6 +442,19 @@ pub(crate) fn graph_events(
             }
         })
         .collect()
+}
+
+/// Applies parsed events to their tenants' graphs, deriving ties only where `allowed` (from
+/// [`ties_allowed`]) says so.
+pub(crate) fn apply_gated(
+    graph: &mut GraphState,
+    events: &[(&str, GraphEvent<'_>)],
+    allowed: &HashMap<(&str, &str), bool>,
+) {
+    for (tenant, event) in events {
+        let ties_allowed = |p: &str| allowed.get(&(*tenant, p)).copied().unwrap_or(false);
+        graph.tenant_mut(tenant).apply_view(event, &ties_allowed);
+    }
 }
 
 /// The gate's answer, per (tenant, person) in the events, to whether ties may be derived: only
