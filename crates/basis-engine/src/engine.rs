@@ -101,6 +101,11 @@ pub(crate) struct Inner {
     pub(crate) graph: RwLock<GraphState>,
     pub(crate) graph_watermark: Arc<watch::Sender<i64>>,
     pub(crate) last_snapshot: std::sync::Mutex<std::time::Instant>,
+    /// The log's end when the engine opened: ready once both projections have applied it.
+    seq_at_start: i64,
+    /// Latched on the first time the projections reached `seq_at_start`, so ordinary lag under
+    /// load does not take the process out of rotation.
+    ready: std::sync::atomic::AtomicBool,
     token_key: Vec<u8>,
     /// Webhook settings per (tenant, source); cleared when one is set.
     pub(crate) hook_cache: RwLock<HashMap<(String, String), Option<basis_store::HookSettings>>>,
@@ -154,6 +159,7 @@ impl Engine {
         let (watermark, _) = watch::channel(cursor);
         let (graph_watermark, _) = watch::channel(0);
         let graph = load_people(store.as_ref(), config.affinity, None).await?;
+        let seq_at_start = store.last_seq().await?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 store,
@@ -171,6 +177,8 @@ impl Engine {
                 graph: RwLock::new(graph),
                 graph_watermark: Arc::new(graph_watermark),
                 last_snapshot: std::sync::Mutex::new(std::time::Instant::now()),
+                seq_at_start,
+                ready: std::sync::atomic::AtomicBool::new(false),
                 token_key,
                 hook_cache: RwLock::new(HashMap::new()),
                 identity_cache: RwLock::new(HashMap::new()),
@@ -298,6 +306,27 @@ impl Engine {
     /// The projections' position in the log (the one furthest behind).
     pub fn watermark(&self) -> i64 {
         (*self.inner.watermark.borrow()).min(*self.inner.graph_watermark.borrow())
+    }
+
+    /// Whether the projections have replayed the log as it stood when the engine opened. The
+    /// interaction graph lives in memory and is rebuilt from the log at start-up; until then
+    /// its answers would be partial, so a load balancer should hold traffic back.
+    pub fn readiness(&self) -> Readiness {
+        use std::sync::atomic::Ordering;
+        let activity_seq = self.activity_watermark();
+        let graph_seq = *self.inner.graph_watermark.borrow();
+        let start = self.inner.seq_at_start;
+        let ready = self.inner.ready.load(Ordering::Relaxed)
+            || (activity_seq >= start && graph_seq >= start);
+        if ready {
+            self.inner.ready.store(true, Ordering::Relaxed);
+        }
+        Readiness {
+            ready,
+            seq_at_start: start,
+            activity_seq,
+            graph_seq,
+        }
     }
 
     /// Waits (bounded by the configured maximum) until the views have applied `min_seq`.
@@ -1609,6 +1638,19 @@ impl Engine {
         }
         Ok(events)
     }
+}
+
+/// [`Engine::readiness`]: whether start-up replay is done, and where each projection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Readiness {
+    /// Both projections have applied the log as it stood at start-up (stays true after).
+    pub ready: bool,
+    /// The log's last sequence number when the engine opened.
+    pub seq_at_start: i64,
+    /// The activity projection's position.
+    pub activity_seq: i64,
+    /// The interaction graph's position.
+    pub graph_seq: i64,
 }
 
 /// What a graph rebuild did.

@@ -19,6 +19,6 @@ pub mod subjects;
 pub mod tokens;
 pub mod views;
 
-pub use engine::{Actor, Engine, EngineConfig, GraphRebuild};
+pub use engine::{Actor, Engine, EngineConfig, GraphRebuild, Readiness};
 pub use error::EngineError;
 pub use ledger::{Counted, Ledger};

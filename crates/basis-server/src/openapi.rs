@@ -48,6 +48,14 @@ pub const OPERATIONS: &[Operation] = &[
         None,
         200,
     ),
+    op(
+        "get",
+        "/readyz",
+        "Readiness: 200 once the projections have replayed the log as it stood at start-up, 503 before",
+        "public",
+        None,
+        200,
+    ),
     op("get", "/metrics", "Prometheus metrics", "public", None, 200),
     op("get", "/openapi.json", "This document", "public", None, 200),
     op(

@@ -17,21 +17,55 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
         .last_seq()
         .await
         .map_err(basis_engine::EngineError::from)?;
-    Ok(
-        axum::Json(json!({ "status": "ok", "seq": seq, "views_seq": state.engine.watermark() }))
-            .into_response(),
-    )
+    let r = state.engine.readiness();
+    Ok(axum::Json(json!({
+        "status": "ok",
+        "seq": seq,
+        "views_seq": state.engine.watermark(),
+        "activity_seq": r.activity_seq,
+        "graph_seq": r.graph_seq,
+    }))
+    .into_response())
+}
+
+/// Readiness: 200 once the projections have replayed the log as it stood at start-up (the
+/// interaction graph lives in memory and is rebuilt then; until it is, its answers would be
+/// partial), 503 with where they stand before that. Stays ready after, whatever the lag.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let r = state.engine.readiness();
+    let body = json!({
+        "status": if r.ready { "ready" } else { "starting" },
+        "seq_at_start": r.seq_at_start,
+        "activity_seq": r.activity_seq,
+        "graph_seq": r.graph_seq,
+    });
+    if r.ready {
+        axum::Json(body).into_response()
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, HeaderValue::from_static("1"))],
+            axum::Json(body),
+        )
+            .into_response()
+    }
 }
 
 /// Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
     if let Ok(seq) = state.engine.store().last_seq().await {
-        let lag = (seq - state.engine.watermark()).max(0);
+        let lag = (seq - state.engine.activity_watermark()).max(0);
+        let graph = (seq - state.engine.readiness().graph_seq).max(0);
         #[expect(
             clippy::cast_precision_loss,
             reason = "a lag in events fits f64 exactly well past any real log"
         )]
-        metrics::gauge!("basis_projection_lag_events", "projection" => "activity").set(lag as f64);
+        {
+            metrics::gauge!("basis_projection_lag_events", "projection" => "activity")
+                .set(lag as f64);
+            metrics::gauge!("basis_projection_lag_events", "projection" => "graph")
+                .set(graph as f64);
+        }
     }
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
