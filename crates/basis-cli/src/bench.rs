@@ -43,6 +43,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         sql_queries: usize,
     },
+    /// Start-up: how long a restarted process takes to replay a log into the interaction graph
+    /// (held in memory, so rebuilt at every start; `/readyz` says 503 until then) and into the
+    /// activity view, against reading the same log alone, same run.
+    Startup {
+        /// Events in the log.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+    },
     /// Webhook throughput (signed GitHub `issue_comment` deliveries) against `POST /v1/events`
     /// with the equivalent native events, one per request, same run.
     Hooks {
@@ -63,6 +71,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             clients,
         } => ingest(events, batch, clients).await,
         BenchCommand::Hooks { payloads, clients } => hooks(payloads, clients).await,
+        BenchCommand::Startup { events } => startup(events).await,
         BenchCommand::Mentions {
             people,
             interactions,
@@ -312,19 +321,10 @@ async fn raw_insert(rows: &[Row], batch: usize) -> anyhow::Result<Duration> {
 /// The store's own append (one JSON parameter per batch, unpacked by SQLite), without HTTP or
 /// validation: shows what the API adds on top.
 async fn store_append(rows: &[Row], batch: usize) -> anyhow::Result<Duration> {
-    use basis_store::{NewEvent, SqliteStore, Store};
+    use basis_store::{SqliteStore, Store};
     let dir = tempfile::tempdir()?;
     let store = SqliteStore::open(dir.path()).await?;
-    let events: Vec<NewEvent> = rows
-        .iter()
-        .map(|r| NewEvent {
-            id: r.id.clone(),
-            kind: r.kind.to_owned(),
-            at: basis_core::Timestamp(r.at),
-            actor: Some(r.actor.clone()),
-            body: r.body.clone(),
-        })
-        .collect();
+    let events = new_events(rows);
     let started = Instant::now();
     for chunk in events.chunks(batch) {
         store.append_events("bench", chunk).await?;
@@ -332,6 +332,96 @@ async fn store_append(rows: &[Row], batch: usize) -> anyhow::Result<Duration> {
     let took = started.elapsed();
     store.close().await;
     Ok(took)
+}
+
+fn new_events(rows: &[Row]) -> Vec<basis_store::NewEvent> {
+    rows.iter()
+        .map(|r| basis_store::NewEvent {
+            id: r.id.clone(),
+            kind: r.kind.to_owned(),
+            at: basis_core::Timestamp(r.at),
+            actor: Some(r.actor.clone()),
+            body: r.body.clone(),
+        })
+        .collect()
+}
+
+/// Writes `events` generated events to a fresh store, then times, each from a cold open: reading
+/// the whole log alone (the floor), the engine's open, the graph's replay and the activity
+/// view's replay (a real restart resumes the activity view from its snapshot; the graph has
+/// none).
+async fn startup(events: usize) -> anyhow::Result<()> {
+    use basis_engine::projections::{BATCH, Outcome};
+    use basis_store::{SqliteStore, Store};
+    if events == 0 {
+        bail!("`--events` must be positive");
+    }
+    let rows = generate(events);
+    let dir = tempfile::tempdir()?;
+    let store = SqliteStore::open(dir.path()).await?;
+    for chunk in new_events(&rows).chunks(1_000) {
+        store.append_events("bench", chunk).await?;
+    }
+    store.close().await;
+    drop(rows);
+    eprintln!("{events} events in the log (one workspace, 5,000 people, 50,000 pages)");
+
+    let store = SqliteStore::open(dir.path()).await?;
+    let started = Instant::now();
+    let (mut after, mut read) = (0, 0);
+    loop {
+        let batch = store.events_after(None, after, BATCH).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.seq;
+        read += batch.len();
+    }
+    let read_took = started.elapsed();
+    store.close().await;
+
+    let config = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        ..ServerConfig::default()
+    };
+    let started = Instant::now();
+    let (engine, store) =
+        basis_server::open_engine(&config, std::sync::Arc::new(basis_core::clock::SystemClock))
+            .await?;
+    let opened = started.elapsed();
+    let graph = engine.graph_worker();
+    while let Outcome::Applied { .. } = graph.try_execute_next().await? {}
+    let graph_took = started.elapsed() - opened;
+    let activity = engine.projection_worker();
+    let started = Instant::now();
+    while let Outcome::Applied { .. } = activity.try_execute_next().await? {}
+    let activity_took = started.elapsed();
+    let ready = engine.readiness();
+    store.close().await;
+    if !ready.ready || ready.graph_seq != after || read != events {
+        bail!("the replay did not reach the log's end: {ready:?}, log at {after}");
+    }
+    let rate = |d: Duration| events as f64 / d.as_secs_f64();
+    println!(
+        "read the log alone:          {:>9.0} events/s ({:.2} s)",
+        rate(read_took),
+        read_took.as_secs_f64()
+    );
+    println!("open the engine:             {:.3} s", opened.as_secs_f64());
+    println!(
+        "replay into the graph:       {:>9.0} events/s ({:.2} s): ready (`/readyz` 200) after {:.2} s",
+        rate(graph_took),
+        graph_took.as_secs_f64(),
+        (opened + graph_took).as_secs_f64()
+    );
+    println!(
+        "replay into activity (cold): {:>9.0} events/s ({:.2} s)",
+        rate(activity_took),
+        activity_took.as_secs_f64()
+    );
+    println!(
+        "graph replay / reading alone: {:.2}",
+        graph_took.as_secs_f64() / read_took.as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn basis_ingest(rows: &[Row], batch: usize, clients: usize) -> anyhow::Result<Duration> {
