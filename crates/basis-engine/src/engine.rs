@@ -86,7 +86,7 @@ struct IngestJob {
 }
 
 pub(crate) struct Inner {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     policy: Arc<Policy>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,

@@ -27,6 +27,8 @@ use crate::{Engine, EngineError};
 
 /// Events read per step.
 pub const BATCH: u32 = 5_000;
+/// Most batches the graph applies per step, reading each next one while applying the last.
+const PIPELINE: usize = 4;
 
 /// Longest time applied changes stay only in memory while events keep arriving.
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
@@ -374,36 +376,57 @@ impl GraphWorker {
         GraphWorker { engine, watermark }
     }
 
-    /// Reads the next events after the graph's position and applies them.
+    /// Reads the next events after the graph's position and applies them. While a full batch
+    /// is applied, the next one is already being read (up to [`PIPELINE`] batches per step): at
+    /// start-up, when the whole log is replayed, the store and the apply then overlap instead
+    /// of taking turns. The projection lock is held throughout, so an erasure or a merge never
+    /// falls between a read and its apply.
     ///
     /// # Errors
-    /// When the store fails; nothing is applied then.
+    /// When the store fails; the batches applied before it stay applied.
     pub async fn try_execute_next(&self) -> Result<Outcome, EngineError> {
         let _guard = self.engine.inner.projection_lock.lock().await;
-        let applied = self.engine.read_graph(|g| g.applied);
-        let stored = self
+        let mut applied = self.engine.read_graph(|g| g.applied);
+        let mut stored = self
             .engine
             .store()
             .events_after(None, applied, BATCH)
             .await?;
-        let Some(last) = stored.last().map(|e| e.seq) else {
+        if stored.is_empty() {
             self.watermark.send_replace(applied);
             return Ok(Outcome::Idle);
-        };
-        let count = stored.len();
-        let events = graph_events(&stored, self.engine.now());
-        let allowed = ties_allowed(&self.engine, &events).await?;
-        self.engine.write_graph(|g| {
-            apply_gated(g, &events, &allowed);
-            g.applied = last;
-            let (ties, objects) = g.sizes();
-            metrics::gauge!("basis_graph_ties").set(ties as f64);
-            metrics::gauge!("basis_graph_objects").set(objects as f64);
-        });
-        self.watermark.send_replace(last);
+        }
+        let mut count = 0;
+        for round in 1..=PIPELINE {
+            let Some(last) = stored.last().map(|e| e.seq) else {
+                break;
+            };
+            // A full batch means more is likely waiting: read it while this one is applied.
+            let next = (stored.len() == BATCH as usize && round < PIPELINE).then(|| {
+                let store = Arc::clone(&self.engine.inner.store);
+                tokio::spawn(async move { store.events_after(None, last, BATCH).await })
+            });
+            let events = graph_events(&stored, self.engine.now());
+            let allowed = ties_allowed(&self.engine, &events).await?;
+            self.engine.write_graph(|g| {
+                apply_gated(g, &events, &allowed);
+                g.applied = last;
+                let (ties, objects) = g.sizes();
+                metrics::gauge!("basis_graph_ties").set(ties as f64);
+                metrics::gauge!("basis_graph_objects").set(objects as f64);
+            });
+            self.watermark.send_replace(last);
+            count += stored.len();
+            applied = last;
+            let Some(next) = next else { break };
+            // A read-ahead that did not finish (the runtime is shutting down) is read again by
+            // the next step.
+            let Ok(read) = next.await else { break };
+            stored = read?;
+        }
         Ok(Outcome::Applied {
             events: count,
-            seq: last,
+            seq: applied,
         })
     }
 }

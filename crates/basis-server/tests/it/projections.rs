@@ -220,3 +220,49 @@ async fn readiness_waits_for_the_start_up_replay_then_stays_ready() {
     assert_eq!(health["graph_seq"], 30);
     store.close().await;
 }
+
+/// The graph reads the next batch while it applies the last: one step over more than two full
+/// batches applies every event once — none skipped at a batch edge, none applied twice.
+#[tokio::test]
+async fn the_graph_reads_ahead_without_skipping_or_repeating_an_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store) = open_engine(&config(dir.path()), Arc::new(ManualClock::new(at(T0))))
+        .await
+        .unwrap();
+    let n = 2 * basis_engine::projections::BATCH as usize + 1_001;
+    let body: Vec<_> = (0..n)
+        .map(|i| {
+            let mentioned = if i == n - 1 { "u-last" } else { "u-b" };
+            json!({ "id": format!("m{i}"), "type": "comment.created", "at": "2026-10-30T10:00:00Z", "actor": "u-a", "mentions": [mentioned] })
+        })
+        .collect();
+    for chunk in body.chunks(5_000) {
+        let events =
+            basis_engine::ingest::parse_batch(&serde_json::to_string(chunk).unwrap(), false)
+                .unwrap();
+        engine.ingest("acme", events).await.unwrap();
+    }
+    let worker = engine.graph_worker();
+    assert_eq!(
+        worker.try_execute_next().await.unwrap(),
+        Outcome::Applied {
+            events: n,
+            seq: i64::try_from(n).unwrap()
+        },
+        "three batches in one step"
+    );
+    engine.read_graph(|g| {
+        let g = g.tenant("acme").unwrap();
+        let a = g.index("u-a").unwrap();
+        let tie = |to: &str| {
+            g.affinity
+                .tie(a, g.index(to).unwrap())
+                .unwrap()
+                .mentions_out
+        };
+        assert_eq!(usize::from(tie("u-b")), n - 1, "every mention once");
+        assert_eq!(tie("u-last"), 1, "the last event too");
+    });
+    assert_eq!(worker.try_execute_next().await.unwrap(), Outcome::Idle);
+    store.close().await;
+}
