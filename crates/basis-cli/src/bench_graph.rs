@@ -326,6 +326,13 @@ pub async fn mentions(
         .purpose_id(AFFILIATION)
         .context("affiliation purpose")?;
     let state = SubjectState::active(policy.jurisdiction_of(Some("DE")), Timestamp(0));
+    // The purpose's retention period, as the engine applies it (the year of synthetic
+    // interactions lies inside it, so the SQL needs no such bound to agree).
+    let retention_days = policy
+        .purpose_by_key(MENTIONS)
+        .context("mentions purpose")?
+        .retention_days;
+    let since = Timestamp(now.0 - i64::from(retention_days) * 86_400_000);
     let ledger = Ledger::default();
     // The engine's subject cache, warm: one state per person.
     let subjects = SubjectCache::default();
@@ -366,7 +373,7 @@ pub async fn mentions(
         };
         // As the engine does: the tied people's ids out of the graph, a gate decision for
         // each, counted in one batch; the allowed ones back as indices under the ranking's read.
-        let tied: Vec<String> = tied_candidates(&g, asker, &q)
+        let tied: Vec<String> = tied_candidates(&g, asker, &q, since)
             .into_iter()
             .map(|c| g.id(c).to_owned())
             .collect();

@@ -733,7 +733,7 @@ impl Engine {
 
     // --- the gate ------------------------------------------------------------------------
 
-    fn purpose(&self, key: &str) -> Result<&Purpose, EngineError> {
+    pub(crate) fn purpose(&self, key: &str) -> Result<&Purpose, EngineError> {
         self.policy()
             .purpose_by_key(key)
             .ok_or_else(|| EngineError::UnknownPurpose(key.to_owned()))

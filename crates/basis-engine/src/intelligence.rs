@@ -295,28 +295,18 @@ fn times(n: u32) -> String {
     }
 }
 
-/// Why a tie counts: mentions either way over the last weeks (or in all, when none lately),
-/// and how much the two interact.
+/// Why a tie counts: mentions either way over the last weeks, and the last contact. No
+/// all-time counts: they would reach back past the purpose's retention period.
 fn tie_reasons(tie: &Tie, now: Timestamp) -> Vec<String> {
     let mut out = Vec::new();
     let recent = tie.recent_mentions(now);
     let since = day(recent.since);
-    let mention = |lately: u32, all: u16, what: &str| match (lately, all) {
-        (0, 0) => None,
-        (0, all) => Some(format!(
-            "{what} {} in all, none since {since}",
-            times(all.into())
-        )),
-        (lately, _) => Some(format!("{what} {} since {since}", times(lately))),
+    let mention = |lately: u32, what: &str| {
+        (lately > 0).then(|| format!("{what} {} since {since}", times(lately)))
     };
-    out.extend(mention(recent.inb, tie.mentions_in, "mentioned you"));
-    out.extend(mention(recent.out, tie.mentions_out, "you mentioned them"));
-    let n = tie.interactions;
-    out.push(format!(
-        "{n} interaction{}, the last on {}",
-        if n == 1 { "" } else { "s" },
-        day(tie.last_contact())
-    ));
+    out.extend(mention(recent.inb, "mentioned you"));
+    out.extend(mention(recent.out, "you mentioned them"));
+    out.push(format!("last contact on {}", day(tie.last_contact())));
     out
 }
 
@@ -399,13 +389,20 @@ fn active(g: &TenantGraph, i: u32) -> bool {
     g.profile(i).is_some_and(|p| p.active)
 }
 
-/// The people `asker` has a tie to whose names match the prefix: those the gate is asked about
-/// before their ties may be used.
-pub fn tied_candidates(g: &TenantGraph, asker: u32, q: &MentionQuery) -> Vec<u32> {
+/// The people `asker` has a tie to, with a contact since `since` (the purpose's retention
+/// period), whose names match the prefix: those the gate is asked about before their ties may be
+/// used.
+pub fn tied_candidates(
+    g: &TenantGraph,
+    asker: u32,
+    q: &MentionQuery,
+    since: Timestamp,
+) -> Vec<u32> {
     let words = Prefix::words(&q.prefix);
     g.affinity
         .ties(asker)
         .iter()
+        .filter(|t| t.last_contact() >= since)
         .map(|t| t.to)
         .filter(|i| active(g, *i) && g.matches(*i, &words))
         .collect()
@@ -652,6 +649,13 @@ impl Engine {
         })
     }
 
+    /// The oldest time data used for `purpose` may come from: its retention period before
+    /// `now`. Reads leave out ties and contributions last touched before it.
+    fn retained_since(&self, purpose: &str, now: Timestamp) -> Result<Timestamp, EngineError> {
+        let days = i64::from(self.purpose(purpose)?.retention_days);
+        Ok(Timestamp(now.0.saturating_sub(days * 86_400_000)))
+    }
+
     /// Asks the gate for `purpose` about each of `people`; the allowed ones.
     async fn allowed_set(
         &self,
@@ -697,9 +701,10 @@ impl Engine {
         // An edge between two people is used — even to make someone a candidate — only when
         // both allow it.
         let usable = if decision.allowed {
+            let since = self.retained_since(MENTIONS, now)?;
             let tied: Vec<String> = self
                 .with_person(tenant, person, |g, asker| {
-                    tied_candidates(g, asker, q)
+                    tied_candidates(g, asker, q, since)
                         .into_iter()
                         .map(|i| g.id(i).to_owned())
                         .collect()
@@ -793,13 +798,14 @@ impl Engine {
         let now = self.now();
         let decision = self.decide(tenant, person, CONNECTIONS, Some(now)).await?;
         let limit = limit.clamp(1, MAX_LIMIT);
+        let since = self.retained_since(CONNECTIONS, now)?;
         let tied: Vec<String> = match decision.allowed {
             true => self
                 .with_person(tenant, person, |g, me| {
                     g.affinity
                         .ties(me)
                         .iter()
-                        .filter(|t| active(g, t.to))
+                        .filter(|t| active(g, t.to) && t.last_contact() >= since)
                         .map(|t| g.id(t.to).to_owned())
                         .collect()
                 })
@@ -814,7 +820,7 @@ impl Engine {
                     let Some(p) = g.profile(tie.to).filter(|p| p.active) else {
                         continue;
                     };
-                    if !usable.contains(&*p.id) {
+                    if !usable.contains(&*p.id) || tie.last_contact() < since {
                         continue;
                     }
                     by.insert(
@@ -877,6 +883,7 @@ impl Engine {
         self.person(tenant, asker).await?;
         self.wait_for_graph(min_seq).await?;
         let now = self.now();
+        let since = self.retained_since(PROFILING, now)?;
         let limit = limit.clamp(1, MAX_LIMIT);
         // Document-centric: relevant documents the asker can see, then their people.
         let (documents, mut scored) = self
@@ -887,8 +894,13 @@ impl Engine {
                 for (o, relevance) in &docs {
                     let Some(obj) = g.object(*o) else { continue };
                     for p in &obj.participants {
-                        // Reading is not expertise, and who read what is not shown.
-                        if p.person == me || p.roles & !role::VIEWED == 0 || !active(g, p.person) {
+                        // Reading is not expertise, and who read what is not shown; a part
+                        // older than the retention period is not evidence.
+                        if p.person == me
+                            || p.roles & !role::VIEWED == 0
+                            || p.last < since
+                            || !active(g, p.person)
+                        {
                             continue;
                         }
                         let w =
@@ -976,13 +988,16 @@ impl Engine {
             });
         }
         // Whose activity could inform the list: the closest ties and colleagues in the same
-        // department or job; each must allow recommendations.
+        // department or job; each must allow recommendations. Only what lies inside the
+        // retention period is used.
+        let since = self.retained_since(RECOMMENDATIONS, now)?;
         let sources: Vec<(String, &'static str)> = self
             .with_person(tenant, person, |g, me| {
                 let mut ties: Vec<(f64, u32)> = g
                     .affinity
                     .ties(me)
                     .iter()
+                    .filter(|t| t.last_contact() >= since)
                     .map(|t| (g.affinity.tie_score(t, now), t.to))
                     .collect();
                 ties.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -1014,7 +1029,7 @@ impl Engine {
                 let mut by: HashMap<u32, (f64, Vec<String>)> = HashMap::new();
                 let mut add = |o: u32, w: f64, reason: String| {
                     let Some(obj) = g.object(o) else { return };
-                    if obj.participant(me).is_some() || !g.can_see(me, o) {
+                    if obj.participant(me).is_some() || obj.last_at < since || !g.can_see(me, o) {
                         return;
                     }
                     let e = by.entry(o).or_default();
@@ -1036,7 +1051,7 @@ impl Engine {
                         let Some(part) = g.object(o).and_then(|x| x.participant(i)) else {
                             continue;
                         };
-                        if part.roles & (role::AUTHOR | role::COMMENTED) == 0 {
+                        if part.roles & (role::AUTHOR | role::COMMENTED) == 0 || part.last < since {
                             continue;
                         }
                         let (w, reason) = if *kind == "connection" {
@@ -1245,7 +1260,7 @@ mod tests {
     }
 
     #[test]
-    fn reasons_count_mentions_over_the_last_weeks_and_in_all() {
+    fn reasons_count_mentions_over_the_last_weeks_only() {
         let mut g = graph();
         // Timestamp(0) is a Thursday; day 4 the Monday after.
         mention(&mut g, "ann", "ben", 0);
@@ -1258,9 +1273,9 @@ mod tests {
             tie_reasons(&tie, Timestamp(41 * DAY)),
             [
                 "mentioned you 12 times since 1970-01-12",
-                "you mentioned them once in all, none since 1970-01-12",
-                "13 interactions, the last on 1970-02-10",
-            ]
+                "last contact on 1970-02-10",
+            ],
+            "ann's mention on day 0 lies before the window and is not counted"
         );
     }
 }

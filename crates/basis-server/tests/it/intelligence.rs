@@ -426,7 +426,7 @@ async fn connections_and_recommendations_explain_themselves_and_follow_the_gate(
         c["connections"][2]["reasons"],
         json!([
             "you mentioned them once since 2026-09-28",
-            "1 interaction, the last on 2026-10-28"
+            "last contact on 2026-10-28"
         ])
     );
     // Bob opts out of connections: his tie no longer counts; team membership still does.
@@ -690,7 +690,70 @@ async fn a_mention_dated_in_the_future_counts_as_now_and_does_not_hide_real_ones
         "{c}"
     );
     assert_eq!(
-        c["connections"][0]["reasons"][1], "4 interactions, the last on 2026-11-01",
+        c["connections"][0]["reasons"][1], "last contact on 2026-11-01",
+        "{c}"
+    );
+}
+
+/// Each purpose's retention period bounds what its reads use: past it, a tie no longer ranks or
+/// explains, a part in a document is no longer expertise, and old work is no longer recommended
+/// — each purpose by its own period (mentions inherit 395 days, connections 365) — until the
+/// two interact again.
+#[tokio::test]
+async fn past_a_purposes_retention_period_its_reads_no_longer_use_the_data() {
+    let (app, seq) = workspace().await;
+    let suggests_by_tie = |s: &Value, who: &str| signals(s, who).contains(&"affinity".to_owned());
+    let path = format!("/v1/people/ann/mention-suggestions?min_seq={seq}");
+    assert!(suggests_by_tie(&service_get(&app, &path).await, "bob"));
+    let recommended = service_get(&app, "/v1/people/ann/recommendations").await;
+    assert!(
+        !recommended["recommendations"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{recommended}"
+    );
+
+    // 381 days after Ann last mentioned Bob: inside the mentions period, past connections'.
+    app.clock.set(crate::helpers::at("2027-11-16T09:00:00Z"));
+    let s = service_get(&app, "/v1/people/ann/mention-suggestions").await;
+    assert!(suggests_by_tie(&s, "bob"), "{s}");
+    let c = service_get(&app, "/v1/people/ann/connections").await;
+    assert_eq!(people(&c, "connections"), ["eve"], "only the team: {c}");
+
+    // Past both: the tie no longer ranks, though Bob is still found by name; Bob's guide is no
+    // longer evidence of expertise, and nothing that old is recommended.
+    app.clock.set(crate::helpers::at("2027-12-15T09:00:00Z"));
+    let s = service_get(&app, "/v1/people/ann/mention-suggestions").await;
+    assert!(!suggests_by_tie(&s, "bob"), "{s}");
+    let s = service_get(&app, "/v1/people/ann/mention-suggestions?prefix=bo").await;
+    assert_eq!(people(&s, "suggestions"), ["bob"], "{s}");
+    let experts = service_get(&app, "/v1/experts?topic=kafka+tuning&as=eve").await;
+    assert_eq!(experts["documents_considered"], 1, "{experts}");
+    assert_eq!(experts["experts"], json!([]), "{experts}");
+    let recommended = service_get(&app, "/v1/people/ann/recommendations").await;
+    assert_eq!(recommended["recommendations"], json!([]), "{recommended}");
+
+    // They interact again: the tie counts anew.
+    let r = app
+        .ingest(&json!([{ "id": "again", "type": "comment.created", "at": "2027-12-15T09:00:00Z",
+            "actor": "ann", "object": { "id": "plan", "container": "space-ENG" }, "mentions": ["bob"] }]))
+        .await;
+    let seq = r.body["seq"].as_i64().unwrap();
+    let s = service_get(
+        &app,
+        &format!("/v1/people/ann/mention-suggestions?min_seq={seq}"),
+    )
+    .await;
+    assert!(suggests_by_tie(&s, "bob"), "{s}");
+    let c = service_get(&app, "/v1/people/ann/connections").await;
+    assert_eq!(people(&c, "connections")[0], "bob", "{c}");
+    assert_eq!(
+        c["connections"][0]["reasons"],
+        json!([
+            "you mentioned them once since 2027-11-15",
+            "last contact on 2027-12-15"
+        ]),
         "{c}"
     );
 }

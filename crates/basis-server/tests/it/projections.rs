@@ -27,6 +27,13 @@ fn batch(from: usize, to: usize) -> Vec<basis_store::NewEvent> {
     basis_engine::ingest::parse_batch(&serde_json::to_string(&body).unwrap(), false).unwrap()
 }
 
+/// The engine over the store in `dir`, its clock at [`T0`].
+async fn open(dir: &std::path::Path) -> (basis_engine::Engine, basis_store::SqliteStore) {
+    open_engine(&config(dir), Arc::new(ManualClock::new(at(T0))))
+        .await
+        .unwrap()
+}
+
 async fn drain(engine: &basis_engine::Engine) -> i64 {
     let worker = engine.projection_worker();
     let mut seq = 0;
@@ -47,10 +54,7 @@ fn total(engine: &basis_engine::Engine, person: &str) -> i64 {
 #[tokio::test]
 async fn a_restart_resumes_from_the_snapshot_and_counts_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(at(T0)));
-    let (engine, store) = open_engine(&config(dir.path()), clock.clone())
-        .await
-        .unwrap();
+    let (engine, store) = open(dir.path()).await;
     engine.ingest("acme", batch(0, 30)).await.unwrap();
     assert_eq!(drain(&engine).await, 30);
     engine.projection_worker().snapshot().await.unwrap();
@@ -61,9 +65,7 @@ async fn a_restart_resumes_from_the_snapshot_and_counts_nothing_twice() {
     drop(engine);
     store.close().await;
 
-    let (engine, store) = open_engine(&config(dir.path()), clock.clone())
-        .await
-        .unwrap();
+    let (engine, store) = open(dir.path()).await;
     assert_eq!(
         total(&engine, "u-0"),
         10,
@@ -97,9 +99,7 @@ async fn a_restart_resumes_from_the_snapshot_and_counts_nothing_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_batches_each_get_their_own_outcome() {
     let dir = tempfile::tempdir().unwrap();
-    let (engine, store) = open_engine(&config(dir.path()), Arc::new(ManualClock::new(at(T0))))
-        .await
-        .unwrap();
+    let (engine, store) = open(dir.path()).await;
     let mut tasks = tokio::task::JoinSet::new();
     // Sixteen batches of 100; batch k overlaps batch k-1 by half.
     for k in 0..16usize {
@@ -132,9 +132,7 @@ async fn concurrent_batches_each_get_their_own_outcome() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_beyond_one_commit_are_all_written() {
     let dir = tempfile::tempdir().unwrap();
-    let (engine, store) = open_engine(&config(dir.path()), Arc::new(ManualClock::new(at(T0))))
-        .await
-        .unwrap();
+    let (engine, store) = open(dir.path()).await;
     let mut tasks = tokio::task::JoinSet::new();
     for k in 0..6usize {
         let engine = engine.clone();
@@ -159,16 +157,13 @@ async fn batches_beyond_one_commit_are_all_written() {
 #[tokio::test]
 async fn readiness_waits_for_the_start_up_replay_then_stays_ready() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(at(T0)));
-    let (engine, store) = open_engine(&config(dir.path()), clock.clone())
-        .await
-        .unwrap();
+    let (engine, store) = open(dir.path()).await;
     engine.ingest("acme", batch(0, 30)).await.unwrap();
     drop(engine);
     store.close().await;
 
     // Reopened and served without the background workers, so the replay is stepped by hand.
-    let (engine, store) = open_engine(&config(dir.path()), clock).await.unwrap();
+    let (engine, store) = open(dir.path()).await;
     let state = basis_server::AppState {
         engine: engine.clone(),
         config: Arc::new(config(dir.path())),
@@ -226,9 +221,7 @@ async fn readiness_waits_for_the_start_up_replay_then_stays_ready() {
 #[tokio::test]
 async fn the_graph_reads_ahead_without_skipping_or_repeating_an_event() {
     let dir = tempfile::tempdir().unwrap();
-    let (engine, store) = open_engine(&config(dir.path()), Arc::new(ManualClock::new(at(T0))))
-        .await
-        .unwrap();
+    let (engine, store) = open(dir.path()).await;
     let n = 2 * basis_engine::projections::BATCH as usize + 1_001;
     let body: Vec<_> = (0..n)
         .map(|i| {
