@@ -169,14 +169,11 @@ pub struct Tie {
     inb: f32,
     updated: u32,
     last: u32,
-    /// Mentions from this person to the other.
-    pub mentions_out: u16,
-    /// Mentions from the other person to this one.
-    pub mentions_in: u16,
-    /// Interactions either way.
-    pub interactions: u32,
     weekly: Weekly,
 }
+
+// A tie is the unit of the graph's memory: 32 bytes, held to by the build.
+const _: () = assert!(std::mem::size_of::<Tie>() == 32);
 
 impl Tie {
     /// Brings the sums up to the later of their time and `at`, and returns the factor an amount
@@ -259,9 +256,6 @@ impl AffinityGraph {
                         inb: 0.0,
                         updated: at,
                         last: at,
-                        mentions_out: 0,
-                        mentions_in: 0,
-                        interactions: 0,
                         weekly: Weekly {
                             week: week_of(at),
                             ..Weekly::default()
@@ -283,17 +277,14 @@ impl AffinityGraph {
         if outbound {
             tie.out += add as f32;
             if mention {
-                tie.mentions_out = tie.mentions_out.saturating_add(1);
                 tie.weekly.add(at, true, 1);
             }
         } else {
             tie.inb += add as f32;
             if mention {
-                tie.mentions_in = tie.mentions_in.saturating_add(1);
                 tie.weekly.add(at, false, 1);
             }
         }
-        tie.interactions = tie.interactions.saturating_add(1);
         tie.last = tie.last.max(at);
     }
 
@@ -392,19 +383,11 @@ impl AffinityGraph {
                 } else {
                     (tie.inb, tie.out)
                 };
-                let (m_this, m_other) = if outbound {
-                    (tie.mentions_out, tie.mentions_in)
-                } else {
-                    (tie.mentions_in, tie.mentions_out)
-                };
                 let lambda = self.lambda_per_s;
                 let target = self.tie_mut(a, b, tie.updated);
                 let bring = target.align(tie.updated, lambda);
                 target.out += (f64::from(w_this) * bring) as f32;
                 target.inb += (f64::from(w_other) * bring) as f32;
-                target.mentions_out = target.mentions_out.saturating_add(m_this);
-                target.mentions_in = target.mentions_in.saturating_add(m_other);
-                target.interactions = target.interactions.saturating_add(tie.interactions);
                 target.last = target.last.max(tie.last);
                 for k in 0..RECENT_WEEKS {
                     let at = week_start(tie.weekly.week.saturating_sub(k as u16));
@@ -493,8 +476,8 @@ mod tests {
         g.record(3, 3, Timestamp(0), Interaction::Mention);
         assert!((g.score(2, 1, Timestamp(0)) - 0.3).abs() < 1e-6);
         assert_eq!(g.len(), 2);
-        let tie = g.tie(2, 1).unwrap();
-        assert_eq!((tie.mentions_out, tie.mentions_in), (0, 1));
+        let recent = g.tie(2, 1).unwrap().recent_mentions(Timestamp(0));
+        assert_eq!((recent.out, recent.inb), (0, 1));
     }
 
     #[test]
@@ -524,7 +507,7 @@ mod tests {
         assert!((g.score(1, 2, Timestamp(0)) - 2.0).abs() < 1e-6);
         assert!((g.score(2, 1, Timestamp(0)) - 0.6).abs() < 1e-6);
         assert_eq!(g.ties(4).len(), 0);
-        assert_eq!(g.tie(1, 2).unwrap().mentions_out, 2);
+        assert_eq!(g.tie(1, 2).unwrap().recent_mentions(Timestamp(DAY)).out, 2);
         let recent = g.tie(2, 1).unwrap().recent_mentions(Timestamp(DAY));
         assert_eq!((recent.out, recent.inb), (0, 2));
         g.remove(1);
@@ -554,7 +537,6 @@ mod tests {
         let recent = tie.recent_mentions(at("2026-12-01T12:00:00Z"));
         assert_eq!((recent.out, recent.inb), (1, 4));
         assert_eq!(recent.since, at("2026-11-02T00:00:00Z"));
-        assert_eq!((tie.mentions_out, tie.mentions_in), (1, 5));
         // Asked about a time before the newest mentions: those are not counted, the earlier
         // ones in the window still are.
         let before = tie.recent_mentions(at("2026-11-20T12:00:00Z"));
