@@ -1362,7 +1362,10 @@ impl Engine {
             events,
             privacy_history: processing.privacy_history,
             processing: processing.processing,
-            derived: json!({ "activity": activity }),
+            derived: json!({
+                "activity": activity,
+                "interaction_graph": self.graph_held(tenant, person),
+            }),
             audit,
             purposes: self
                 .policy()

@@ -630,7 +630,97 @@ fn sort_suggestions(out: &mut [MentionSuggestion]) {
     });
 }
 
+/// What the interaction graph holds about one person, for their export (Art. 15/20): held
+/// whatever the gate says now, as the activity view's counts are.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GraphHeld {
+    /// Organization inferred from the e-mail domain.
+    pub organization: Option<String>,
+    /// Ties to other people, strongest first.
+    pub ties: Vec<TieHeld>,
+    /// Parts in content: what they did to which object, and when last.
+    pub content: Vec<ContentHeld>,
+}
+
+/// One tie, as held.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TieHeld {
+    /// The other person.
+    pub person: String,
+    /// Its weight now (decayed).
+    pub weight: f64,
+    /// Last contact either way.
+    pub last_contact: Timestamp,
+    /// Mentions of the other person since `mentions_since`.
+    pub you_mentioned: u32,
+    /// Mentions by the other person since `mentions_since`.
+    pub mentioned_you: u32,
+    /// The Monday mentions are counted from (the graph keeps five weeks).
+    pub mentions_since: Timestamp,
+}
+
+/// One part in a piece of content, as held.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContentHeld {
+    /// Object id.
+    pub object: String,
+    /// `created`, `edited`, `commented`, `assigned`, `mentioned`, `viewed`.
+    pub roles: Vec<&'static str>,
+    /// Last time.
+    pub last: Timestamp,
+}
+
 impl Engine {
+    /// What the interaction graph holds about `person`, without asking the gate (what an
+    /// export must show); `None` when it holds nothing.
+    pub fn graph_held(&self, tenant: &str, person: &str) -> Option<GraphHeld> {
+        let now = self.now();
+        self.with_person(tenant, person, |g, me| {
+            let mut ties: Vec<TieHeld> = g
+                .affinity
+                .ties(me)
+                .iter()
+                .map(|t| {
+                    let recent = t.recent_mentions(now);
+                    TieHeld {
+                        person: g.id(t.to).to_owned(),
+                        weight: g.affinity.tie_score(t, now),
+                        last_contact: t.last_contact(),
+                        you_mentioned: recent.out,
+                        mentioned_you: recent.inb,
+                        mentions_since: recent.since,
+                    }
+                })
+                .collect();
+            ties.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.person.cmp(&b.person)));
+            let content = g
+                .touched(me)
+                .iter()
+                .filter_map(|&o| {
+                    let obj = g.object(o)?;
+                    let part = obj.participant(me)?;
+                    // Their own reading is theirs to see, though never shown to others.
+                    let mut roles = role_names(part.roles);
+                    if part.roles & role::VIEWED != 0 {
+                        roles.push("viewed");
+                    }
+                    Some(ContentHeld {
+                        object: obj.id.to_string(),
+                        roles,
+                        last: part.last,
+                    })
+                })
+                .collect();
+            GraphHeld {
+                organization: g
+                    .profile(me)
+                    .and_then(|p| p.organization.as_deref().map(str::to_owned)),
+                ties,
+                content,
+            }
+        })
+    }
+
     fn tenant_index(&self, tenant: &str, person: &str) -> Option<u32> {
         self.read_graph(|g| g.tenant(tenant).and_then(|t| t.index(person)))
     }

@@ -757,3 +757,46 @@ async fn past_a_purposes_retention_period_its_reads_no_longer_use_the_data() {
         "{c}"
     );
 }
+
+/// The export shows what the interaction graph holds about the person — ties with their weight
+/// and recent mentions, parts in content (their own reading included), the inferred
+/// organization — whatever the gate says now, as an access request must.
+#[tokio::test]
+async fn the_export_shows_what_the_graph_holds() {
+    let (app, seq) = workspace().await;
+    let r = app
+        .ingest(
+            &json!([{ "id": "v1", "type": "content.viewed", "at": "2026-10-31T12:00:00Z",
+            "actor": "ann", "object": { "id": "guide" } }]),
+        )
+        .await;
+    let seq = r.body["seq"].as_i64().unwrap().max(seq);
+    // Ann opts out of personalization: the graph is no longer used for her, but still held.
+    let r = app
+        .post(
+            "/v1/people/ann/opt-outs",
+            json!({ "purpose": "personalize.content" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    service_get(&app, &format!("/v1/people/ann/connections?min_seq={seq}")).await;
+    let export = app.get("/v1/people/ann/export").await.body;
+    let held = &export["derived"]["interaction_graph"];
+    assert_eq!(held["organization"], "acme.com", "{held}");
+    let ties = held["ties"].as_array().unwrap();
+    assert_eq!(ties.len(), 2, "{held}");
+    assert_eq!(ties[0]["person"], "bob");
+    assert_eq!(ties[0]["you_mentioned"], 3);
+    assert_eq!(ties[0]["mentioned_you"], 0);
+    assert_eq!(ties[0]["last_contact"], "2026-10-31T09:00:00Z");
+    assert_eq!(ties[1]["person"], "dan");
+    let content = held["content"].as_array().unwrap();
+    let part = |object: &str| content.iter().find(|c| c["object"] == object).cloned();
+    assert_eq!(
+        part("plan").unwrap()["roles"],
+        json!(["commented"]),
+        "{held}"
+    );
+    assert_eq!(part("guide").unwrap()["roles"], json!(["viewed"]), "{held}");
+    assert!(part("payroll").is_none(), "no part in it: {held}");
+}
