@@ -310,7 +310,9 @@ impl Engine {
 
     /// Whether the projections have replayed the log as it stood when the engine opened. The
     /// interaction graph lives in memory and is rebuilt from the log at start-up; until then
-    /// its answers would be partial, so a load balancer should hold traffic back.
+    /// its answers would be partial, so a load balancer should hold traffic back. Latched here,
+    /// and by the workers each time they advance, so a later rebuild of the activity view does
+    /// not take the process out of rotation whether or not a probe came in between.
     pub fn readiness(&self) -> Readiness {
         use std::sync::atomic::Ordering;
         let activity_seq = self.activity_watermark();

@@ -188,6 +188,7 @@ impl ProjectionWorker {
             .await?;
         let Some(last) = heads.last().map(|e| e.seq) else {
             self.watermark.send_replace(applied);
+            self.engine.readiness();
             return Ok(Outcome::Idle);
         };
         let now = self.engine.now();
@@ -235,6 +236,7 @@ impl ProjectionWorker {
             a.applied = last;
         });
         self.watermark.send_replace(last);
+        self.engine.readiness();
         if self
             .engine
             .inner
@@ -394,6 +396,7 @@ impl GraphWorker {
             .await?;
         if stored.is_empty() {
             self.watermark.send_replace(applied);
+            self.engine.readiness();
             return Ok(Outcome::Idle);
         }
         let mut count = 0;
@@ -404,7 +407,9 @@ impl GraphWorker {
             // A full batch means more is likely waiting: read it while this one is applied.
             let next = (stored.len() == BATCH as usize && round < PIPELINE).then(|| {
                 let store = Arc::clone(&self.engine.inner.store);
-                tokio::spawn(async move { store.events_after(None, last, BATCH).await })
+                AbortOnDrop(tokio::spawn(async move {
+                    store.events_after(None, last, BATCH).await
+                }))
             });
             let events = graph_events(&stored, self.engine.now());
             let allowed = ties_allowed(&self.engine, &events).await?;
@@ -416,18 +421,33 @@ impl GraphWorker {
                 metrics::gauge!("basis_graph_objects").set(objects as f64);
             });
             self.watermark.send_replace(last);
+            self.engine.readiness();
             count += stored.len();
             applied = last;
-            let Some(next) = next else { break };
-            // A read-ahead that did not finish (the runtime is shutting down) is read again by
-            // the next step.
-            let Ok(read) = next.await else { break };
-            stored = read?;
+            let Some(mut next) = next else { break };
+            stored = match (&mut next.0).await {
+                Ok(read) => read?,
+                // A read-ahead that did not finish is read again by the next step.
+                Err(error) => {
+                    tracing::warn!(%error, "graph: reading ahead failed; the next step reads again");
+                    break;
+                }
+            };
         }
         Ok(Outcome::Applied {
             events: count,
             seq: applied,
         })
+    }
+}
+
+/// A spawned read that stops when the step that started it returns early (a gate or store
+/// error, the step dropped at shutdown), instead of running on with its result thrown away.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
