@@ -385,7 +385,7 @@ pub async fn mentions(
             .collect();
         let usable = indices(&g, &allowed);
         let tie_ok = |i: u32| usable.binary_search(&i).is_ok();
-        let candidates = mention_candidates(&g, asker, &q, &tie_ok);
+        let candidates = mention_candidates(&g, asker, &q, &tie_ok, since);
         let (_, mut out) = rank_mentions(&g, asker, &q, &candidates, &tie_ok, now, 30);
         // The engine's organization step: affiliation asked of the writer and each same-org
         // person in the leading window.

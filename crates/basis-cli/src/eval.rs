@@ -206,13 +206,15 @@ fn order(employees: &[u32], sender: u32, score: impl Fn(u32) -> f64) -> Vec<u32>
     scored.into_iter().map(|(e, _)| e).collect()
 }
 
-/// The product's ranking for `sender` at `at`, with an optional context; then everyone else in
-/// id order.
+/// The product's ranking for `sender` at `at`, with an optional context, using only ties
+/// touched within `retention` (milliseconds) before `at`, as the engine does; then everyone
+/// else in id order.
 fn product_rank(
     g: &TenantGraph,
     ids: &[u32],
     sender: u32,
     at: Timestamp,
+    retention: i64,
     context: Option<&str>,
 ) -> Vec<u32> {
     let Some(asker) = g.index(&format!("e{sender}")) else {
@@ -224,7 +226,8 @@ fn product_rank(
         limit: ids.len(),
         include_invitees: false,
     };
-    let candidates = mention_candidates(g, asker, &q, &|_| true);
+    let since = Timestamp(at.0 - retention);
+    let candidates = mention_candidates(g, asker, &q, &|_| true, since);
     let (_, ranked) = rank_mentions(g, asker, &q, &candidates, &|_| true, at, ids.len());
     let mut out: Vec<u32> = ranked
         .iter()
@@ -316,6 +319,13 @@ pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 4]> {
         }
         Ok(std::cell::RefCell::new(g))
     };
+    // The mentions purpose's retention period bounds the ties used, as in the engine.
+    let retention = i64::from(
+        basis_core::Policy::default_policy()?
+            .purpose_by_key(basis_engine::graph::MENTIONS)
+            .context("the default policy has the mentions purpose")?
+            .retention_days,
+    ) * 86_400_000;
     let mut results = Vec::new();
     for with_thread in [false, true] {
         let graph = fresh_graph()?;
@@ -327,7 +337,14 @@ pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 4]> {
                     .as_ref()
                     .filter(|_| with_thread)
                     .map(|t| format!("thread:{t}"));
-                product_rank(&graph.borrow(), &ids, m.sender, m.at, context.as_deref())
+                product_rank(
+                    &graph.borrow(),
+                    &ids,
+                    m.sender,
+                    m.at,
+                    retention,
+                    context.as_deref(),
+                )
             },
             |m| graph.borrow_mut().apply(&as_event(m), &|_| true),
         );

@@ -421,16 +421,19 @@ pub struct Candidates {
     context: Option<Context>,
     /// The prefix's folded words, packed.
     words: Vec<Prefix>,
+    /// Ties last touched before this are not used (the purpose's retention period).
+    since: Timestamp,
 }
 
-/// Gathers @mention candidates for `asker`: their ties the gate allowed (`tie_ok`: both people),
-/// the context's people, their teams, and people matched by prefix. The first half of a
-/// suggestion (public for benchmarks).
+/// Gathers @mention candidates for `asker`: their ties the gate allowed (`tie_ok`: both people)
+/// with a contact since `since` (the purpose's retention period), the context's people, their
+/// teams, and people matched by prefix. The first half of a suggestion (public for benchmarks).
 pub fn mention_candidates(
     g: &TenantGraph,
     asker: u32,
     q: &MentionQuery,
     tie_ok: &dyn Fn(u32) -> bool,
+    since: Timestamp,
 ) -> Candidates {
     let words = Prefix::words(&q.prefix);
     let mut out = Vec::new();
@@ -440,7 +443,7 @@ pub fn mention_candidates(
         }
     };
     for t in g.affinity.ties(asker) {
-        if tie_ok(t.to) {
+        if t.last_contact() >= since && tie_ok(t.to) {
             take(t.to, &mut out);
         }
     }
@@ -471,11 +474,13 @@ pub fn mention_candidates(
         people: out,
         context,
         words,
+        since,
     }
 }
 
 /// Ranks candidates; the second half of a suggestion. `tie_ok(i)` says whether the asker's tie
-/// to `i` may be used (both allow the purpose). Scores every candidate without allocating, then
+/// to `i` may be used (both allow the purpose); a tie older than the candidates' retention
+/// bound never is. Scores every candidate without allocating, then
 /// explains only the best `keep`. Returns whether a visible context was used.
 pub fn rank_mentions(
     g: &TenantGraph,
@@ -517,7 +522,7 @@ pub fn rank_mentions(
         let tie = g
             .affinity
             .tie(asker, c)
-            .filter(|_| tie_ok(c))
+            .filter(|t| t.last_contact() >= candidates.since && tie_ok(c))
             .map(|t| (t, g.affinity.tie_score(t, now)));
         let participant = ctx.is_some_and(|x| x.participants.contains(&c));
         let member = ctx.is_some_and(|x| x.members.contains(&c));
@@ -790,8 +795,8 @@ impl Engine {
         let limit = q.limit.clamp(1, MAX_LIMIT);
         // An edge between two people is used — even to make someone a candidate — only when
         // both allow it.
+        let since = self.retained_since(MENTIONS, now)?;
         let usable = if decision.allowed {
-            let since = self.retained_since(MENTIONS, now)?;
             let tied: Vec<String> = self
                 .with_person(tenant, person, |g, asker| {
                     tied_candidates(g, asker, q, since)
@@ -808,7 +813,7 @@ impl Engine {
             .with_person(tenant, person, |g, asker| {
                 let usable = indices(g, &usable);
                 let tie_ok = |i: u32| usable.binary_search(&i).is_ok();
-                let candidates = mention_candidates(g, asker, q, &tie_ok);
+                let candidates = mention_candidates(g, asker, q, &tie_ok, since);
                 let organization = g
                     .profile(asker)
                     .and_then(|p| p.organization.as_deref().map(str::to_owned));
@@ -1264,7 +1269,7 @@ mod tests {
         tie_ok: &dyn Fn(u32) -> bool,
     ) -> Vec<String> {
         let ann = g.index("ann").unwrap();
-        let c = mention_candidates(g, ann, q, tie_ok);
+        let c = mention_candidates(g, ann, q, tie_ok, Timestamp(i64::MIN));
         rank_mentions(g, ann, q, &c, tie_ok, Timestamp(now), 10)
             .1
             .into_iter()
@@ -1342,7 +1347,7 @@ mod tests {
         let ann = g.index("ann").unwrap();
         let mut query = q("", Some("secret"));
         query.include_invitees = true;
-        let c = mention_candidates(&g, ann, &query, &|_| true);
+        let c = mention_candidates(&g, ann, &query, &|_| true, Timestamp(i64::MIN));
         let (_, all) = rank_mentions(&g, ann, &query, &c, &|_| true, Timestamp(0), 10);
         let ben = all.iter().find(|s| s.person == "ben").unwrap();
         assert!(!ben.can_see_context);
