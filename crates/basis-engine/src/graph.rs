@@ -44,6 +44,14 @@ pub const PROFILING: &str = "personalize.content.profiling";
 /// Organization from the e-mail domain.
 pub const AFFILIATION: &str = "personalize.system.affiliation";
 
+/// Whether an event type is someone reading: it makes nothing newer.
+fn is_view(kind: &str) -> bool {
+    matches!(
+        kind,
+        "content.viewed" | "content.downloaded" | "result.clicked"
+    )
+}
+
 /// Object kinds that are containers themselves.
 const CONTAINER_KINDS: &[&str] = &["space", "board", "project", "repository", "channel"];
 
@@ -233,8 +241,69 @@ pub struct Participant {
     pub person: u32,
     /// [`role`] flags.
     pub roles: u8,
-    /// Last time they touched it.
-    pub last: Timestamp,
+    /// When they last played each role, in seconds since the epoch (index: the role's bit): so
+    /// a recent view or mention does not make years-old authorship look recent, and a read
+    /// bounded by a retention period can leave out the roles played before it.
+    at: [u32; ROLES],
+}
+
+/// How many [`role`] bits there are.
+const ROLES: usize = 6;
+
+/// Seconds since the epoch, clamped to what a `u32` holds.
+fn secs(at: Timestamp) -> u32 {
+    u32::try_from(at.0.div_euclid(1_000).max(0)).unwrap_or(u32::MAX)
+}
+
+impl Participant {
+    fn new(person: u32) -> Self {
+        Participant {
+            person,
+            roles: 0,
+            at: [0; ROLES],
+        }
+    }
+
+    /// Records `roles` played at `at`.
+    fn play(&mut self, roles: u8, at: Timestamp) {
+        self.roles |= roles;
+        let t = secs(at);
+        for (k, slot) in self.at.iter_mut().enumerate() {
+            if roles & (1 << k) != 0 {
+                *slot = (*slot).max(t);
+            }
+        }
+    }
+
+    /// Takes in another participant's roles and times (an identity merge).
+    fn absorb(&mut self, other: &Participant) {
+        self.roles |= other.roles;
+        for (mine, theirs) in self.at.iter_mut().zip(other.at) {
+            *mine = (*mine).max(theirs);
+        }
+    }
+
+    /// The last time they played any of `roles`.
+    pub fn last_as(&self, roles: u8) -> Option<Timestamp> {
+        (0..ROLES)
+            .filter(|k| roles & self.roles & (1 << k) != 0)
+            .map(|k| Timestamp(i64::from(self.at[k]) * 1_000))
+            .max()
+    }
+
+    /// The last time they touched it at all.
+    pub fn last(&self) -> Timestamp {
+        self.last_as(u8::MAX).unwrap_or(Timestamp(0))
+    }
+
+    /// The roles they played at or after `since`.
+    pub fn roles_since(&self, since: Timestamp) -> u8 {
+        (0..ROLES)
+            .filter(|k| {
+                self.roles & (1 << k) != 0 && Timestamp(i64::from(self.at[*k]) * 1_000) >= since
+            })
+            .fold(0, |acc, k| acc | (1 << k))
+    }
 }
 
 /// A piece of content.
@@ -251,7 +320,8 @@ pub struct ObjectEntry {
     /// Container.
     pub container: Option<Box<str>>,
     visibility: Option<Vis>,
-    /// Last activity.
+    /// Last change: created, edited, commented on, assigned (views do not count); the epoch
+    /// when only views are known.
     pub last_at: Timestamp,
     /// Deleted in the source.
     pub deleted: bool,
@@ -388,15 +458,15 @@ impl TenantGraph {
         out
     }
 
-    /// Containers person `i` was added to or wrote in.
-    pub fn containers_of(&self, i: u32) -> Vec<(&str, &Container)> {
+    /// Containers person `i` was added to, or wrote in at or after `since`.
+    pub fn containers_of(&self, i: u32, since: Timestamp) -> Vec<(&str, &Container)> {
         let mut names: Vec<&str> = self
             .touched(i)
             .iter()
             .filter_map(|o| {
                 let obj = self.objects.get(*o as usize)?;
                 obj.participant(i)
-                    .filter(|p| p.roles & role::AUTHOR != 0)
+                    .filter(|p| p.roles_since(since) & role::AUTHOR != 0)
                     .and(obj.container.as_deref())
             })
             .collect();
@@ -610,8 +680,7 @@ impl TenantGraph {
             };
             let moved = obj.participants.remove(pos);
             if let Some(existing) = obj.participants.iter_mut().find(|p| p.person == t) {
-                existing.roles |= moved.roles;
-                existing.last = existing.last.max(moved.last);
+                existing.absorb(&moved);
             } else {
                 obj.participants.push(Participant { person: t, ..moved });
                 self.touched[t as usize].push(o);
@@ -732,7 +801,7 @@ impl TenantGraph {
             "content.updated" => role::EDITED,
             // Writing a message in a thread or channel is taking part like a comment.
             "comment.created" | "message.sent" => role::COMMENTED,
-            "content.viewed" | "content.downloaded" | "result.clicked" => role::VIEWED,
+            kind if is_view(kind) => role::VIEWED,
             _ => 0,
         };
         // Ties from the actor to earlier authors, before the actor becomes one.
@@ -749,7 +818,7 @@ impl TenantGraph {
                     .iter()
                     .filter(|p| p.roles & role::AUTHOR != 0)
                     .collect();
-                authors.sort_by_key(|p| std::cmp::Reverse(p.last));
+                authors.sort_by_key(|p| std::cmp::Reverse(p.last_as(role::AUTHOR)));
                 tied.extend(
                     authors
                         .into_iter()
@@ -810,14 +879,11 @@ impl TenantGraph {
             return;
         };
         if let Some(p) = obj.participants.iter_mut().find(|p| p.person == person) {
-            p.roles |= roles;
-            p.last = p.last.max(at);
+            p.play(roles, at);
         } else {
-            obj.participants.push(Participant {
-                person,
-                roles,
-                last: at,
-            });
+            let mut p = Participant::new(person);
+            p.play(roles, at);
+            obj.participants.push(p);
             if let Some(t) = self.touched.get_mut(person as usize) {
                 t.push(o);
             }
@@ -837,7 +903,7 @@ impl TenantGraph {
                     url: None,
                     container: None,
                     visibility: None,
-                    last_at: event.at,
+                    last_at: Timestamp(0),
                     deleted: false,
                     participants: Vec::new(),
                     terms: Vec::new(),
@@ -860,7 +926,9 @@ impl TenantGraph {
         if let Some(v) = &o.visibility {
             entry.visibility = Some(v.to_vis());
         }
-        entry.last_at = entry.last_at.max(event.at);
+        if !is_view(&event.kind) {
+            entry.last_at = entry.last_at.max(event.at);
+        }
         match &*event.kind {
             "content.deleted" => entry.deleted = true,
             "content.created" => entry.deleted = false,
@@ -1102,6 +1170,33 @@ impl GraphState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_role_keeps_its_own_time_through_views_and_merges() {
+        let t = |s: i64| Timestamp(s * 1_000);
+        let mut p = Participant::new(1);
+        p.play(role::CREATED, t(100));
+        p.play(role::VIEWED, t(900));
+        p.play(role::CREATED, t(50)); // out of order: the later time stands
+        assert_eq!(p.last(), t(900));
+        assert_eq!(p.last_as(role::AUTHOR), Some(t(100)));
+        assert_eq!(p.last_as(role::COMMENTED), None);
+        assert_eq!(
+            p.roles_since(t(101)),
+            role::VIEWED,
+            "a view does not renew authorship"
+        );
+        assert_eq!(p.roles_since(t(100)), role::CREATED | role::VIEWED);
+        let mut stub = Participant::new(2);
+        stub.play(role::CREATED, t(500));
+        stub.play(role::COMMENTED, t(300));
+        p.absorb(&stub);
+        assert_eq!(p.last_as(role::CREATED), Some(t(500)));
+        assert_eq!(
+            p.roles_since(t(200)),
+            role::CREATED | role::COMMENTED | role::VIEWED
+        );
+    }
 
     fn person(id: &str) -> Person {
         basis_core::person::PersonInput {

@@ -712,7 +712,7 @@ impl Engine {
                     Some(ContentHeld {
                         object: obj.id.to_string(),
                         roles,
-                        last: part.last,
+                        last: part.last(),
                     })
                 })
                 .collect();
@@ -989,20 +989,19 @@ impl Engine {
                 for (o, relevance) in &docs {
                     let Some(obj) = g.object(*o) else { continue };
                     for p in &obj.participants {
-                        // Reading is not expertise, and who read what is not shown; a part
-                        // older than the retention period is not evidence.
-                        if p.person == me
-                            || p.roles & !role::VIEWED == 0
-                            || p.last < since
-                            || !active(g, p.person)
-                        {
+                        // Reading is not expertise, and who read what is not shown; a role
+                        // last played before the retention period is not evidence.
+                        let roles = p.roles_since(since) & !role::VIEWED;
+                        let Some(when) = p.last_as(roles) else {
+                            continue;
+                        };
+                        if p.person == me || !active(g, p.person) {
                             continue;
                         }
-                        let w =
-                            relevance / best * role_weight(p.roles) * recency(p.last, now, 180.0);
+                        let w = relevance / best * role_weight(roles) * recency(when, now, 180.0);
                         let e = by.entry(p.person).or_default();
                         e.0 += w;
-                        e.1.push((w, *o, p.roles));
+                        e.1.push((w, *o, roles));
                     }
                 }
                 // Evidence is resolved here, under the read that checked it may be seen.
@@ -1146,7 +1145,7 @@ impl Engine {
                         let Some(part) = g.object(o).and_then(|x| x.participant(i)) else {
                             continue;
                         };
-                        if part.roles & (role::AUTHOR | role::COMMENTED) == 0 || part.last < since {
+                        if part.roles_since(since) & (role::AUTHOR | role::COMMENTED) == 0 {
                             continue;
                         }
                         let (w, reason) = if *kind == "connection" {
@@ -1157,7 +1156,7 @@ impl Engine {
                         add(o, w, reason);
                     }
                 }
-                for (container, c) in g.containers_of(me) {
+                for (container, c) in g.containers_of(me, since) {
                     for &o in &c.objects {
                         add(o, 0.8, format!("new in {container}, where you work"));
                     }

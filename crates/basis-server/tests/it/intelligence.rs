@@ -734,6 +734,37 @@ async fn past_a_purposes_retention_period_its_reads_no_longer_use_the_data() {
     let recommended = service_get(&app, "/v1/people/ann/recommendations").await;
     assert_eq!(recommended["recommendations"], json!([]), "{recommended}");
 
+    // A recent view does not make old work count again: Bob reads his own guide (Bob is in
+    // Ann's department, so his work could inform her recommendations) as Eve comments on it,
+    // and Dan, whose tie to Ann is past the period, writes a new page.
+    let r = app
+        .ingest(&json!([
+            { "id": "reread", "type": "content.viewed", "at": "2027-12-14T09:00:00Z",
+              "actor": "bob", "object": { "id": "guide" } },
+            { "id": "eve-note", "type": "comment.created", "at": "2027-12-14T09:30:00Z",
+              "actor": "eve", "object": { "id": "guide" } },
+            { "id": "runbook", "type": "content.created", "at": "2027-12-14T10:00:00Z",
+              "actor": "dan", "object": { "id": "runbook", "kind": "page", "title": "Kafka runbook",
+                  "container": "space-OPS", "visibility": { "public": true } } }
+        ]))
+        .await;
+    let seq = r.body["seq"].as_i64().unwrap();
+    let experts = service_get(
+        &app,
+        &format!("/v1/experts?topic=kafka+tuning&as=eve&min_seq={seq}"),
+    )
+    .await;
+    assert!(
+        !people(&experts, "experts").contains(&"bob".to_owned()),
+        "authorship past the period, though read yesterday: {experts}"
+    );
+    let recommended = service_get(&app, "/v1/people/ann/recommendations").await;
+    assert_eq!(
+        recommended["recommendations"],
+        json!([]),
+        "neither the guide Bob only read lately, nor Dan's page through an expired tie: {recommended}"
+    );
+
     // They interact again: the tie counts anew.
     let r = app
         .ingest(&json!([{ "id": "again", "type": "comment.created", "at": "2027-12-15T09:00:00Z",
