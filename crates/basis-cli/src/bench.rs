@@ -382,18 +382,36 @@ async fn startup(events: usize) -> anyhow::Result<()> {
         data_dir: dir.path().to_path_buf(),
         ..ServerConfig::default()
     };
+    let open =
+        || basis_server::open_engine(&config, std::sync::Arc::new(basis_core::clock::SystemClock));
+    // The process before: it built the activity view, which is snapshotted with its cursor.
+    let (engine, store) = open().await?;
     let started = Instant::now();
-    let (engine, store) =
-        basis_server::open_engine(&config, std::sync::Arc::new(basis_core::clock::SystemClock))
-            .await?;
-    let opened = started.elapsed();
-    let graph = engine.graph_worker();
-    while let Outcome::Applied { .. } = graph.try_execute_next().await? {}
-    let graph_took = started.elapsed() - opened;
     let activity = engine.projection_worker();
-    let started = Instant::now();
     while let Outcome::Applied { .. } = activity.try_execute_next().await? {}
     let activity_took = started.elapsed();
+    activity.snapshot().await?;
+    drop(engine);
+    store.close().await;
+
+    // The restart: the activity view resumes from its snapshot, the graph replays the whole
+    // log; both workers run as the server runs them, each on its own task.
+    let started = Instant::now();
+    let (engine, store) = open().await?;
+    let opened = started.elapsed();
+    let timed = |worker: basis_engine::projections::GraphWorker| async move {
+        while let Outcome::Applied { .. } = worker.try_execute_next().await? {}
+        anyhow::Ok(started.elapsed())
+    };
+    let graph = tokio::spawn(timed(engine.graph_worker()));
+    let activity = engine.projection_worker();
+    let resumed = tokio::spawn(async move {
+        while let Outcome::Applied { .. } = activity.try_execute_next().await? {}
+        anyhow::Ok(started.elapsed())
+    });
+    let graph_done = graph.await??;
+    let ready_after = graph_done.max(resumed.await??);
+    let graph_took = graph_done - opened;
     let ready = engine.readiness();
     store.close().await;
     if !ready.ready || ready.graph_seq != after || read != events {
@@ -401,21 +419,21 @@ async fn startup(events: usize) -> anyhow::Result<()> {
     }
     let rate = |d: Duration| events as f64 / d.as_secs_f64();
     println!(
-        "read the log alone:          {:>9.0} events/s ({:.2} s)",
+        "read the log alone:           {:>9.0} events/s ({:.2} s)",
         rate(read_took),
         read_took.as_secs_f64()
     );
-    println!("open the engine:             {:.3} s", opened.as_secs_f64());
     println!(
-        "replay into the graph:       {:>9.0} events/s ({:.2} s): ready (`/readyz` 200) after {:.2} s",
-        rate(graph_took),
-        graph_took.as_secs_f64(),
-        (opened + graph_took).as_secs_f64()
-    );
-    println!(
-        "replay into activity (cold): {:>9.0} events/s ({:.2} s)",
+        "activity view, first build:   {:>9.0} events/s ({:.2} s), then snapshotted",
         rate(activity_took),
         activity_took.as_secs_f64()
+    );
+    println!("restart: open the engine     {:.3} s", opened.as_secs_f64());
+    println!(
+        "restart: graph replay        {:>9.0} events/s ({:.2} s); ready (`/readyz` 200) after {:.2} s",
+        rate(graph_took),
+        graph_took.as_secs_f64(),
+        ready_after.as_secs_f64()
     );
     println!(
         "graph replay / reading alone: {:.2}",

@@ -411,6 +411,11 @@ impl GraphWorker {
                     store.events_after(None, last, BATCH).await
                 }))
             });
+            if next.is_some() {
+                // Let the read start now (a task spawned from a worker waits in that worker's
+                // next-task slot, which nothing else takes, until this task yields).
+                tokio::task::yield_now().await;
+            }
             let events = graph_events(&stored, self.engine.now());
             let allowed = ties_allowed(&self.engine, &events).await?;
             self.engine.write_graph(|g| {
