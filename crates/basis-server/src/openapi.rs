@@ -364,6 +364,12 @@ pub fn document() -> Value {
         let mut responses = Map::new();
         responses.insert(o.success.to_string(), json!({ "description": "success" }));
         responses.insert("4XX".into(), problem);
+        if o.path == "/readyz" {
+            responses.insert(
+                "503".into(),
+                json!({ "description": "still replaying the log: the same JSON (`status`: `starting`, each projection's position), with Retry-After" }),
+            );
+        }
         let mut operation = json!({
             "summary": o.summary,
             "parameters": params,

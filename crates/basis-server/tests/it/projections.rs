@@ -240,13 +240,14 @@ async fn readiness_waits_for_the_start_up_replay_then_stays_ready() {
     store.close().await;
 }
 
-/// The graph reads the next batch while it applies the last: one step over more than two full
-/// batches applies every event once — none skipped at a batch edge, none applied twice.
+/// The graph reads the next batch while it applies the last: a step applies up to four batches,
+/// and every event once — none skipped at a batch edge, none applied twice.
 #[tokio::test]
 async fn the_graph_reads_ahead_without_skipping_or_repeating_an_event() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, store) = open(dir.path()).await;
-    let n = 2 * basis_engine::projections::BATCH as usize + 1_001;
+    let batch = basis_engine::projections::BATCH as usize;
+    let n = 4 * batch + 1;
     // Each event mentions someone new: a skipped event leaves a tie out, a repeated one
     // counts a mention twice.
     let body: Vec<_> = (0..n)
@@ -259,13 +260,22 @@ async fn the_graph_reads_ahead_without_skipping_or_repeating_an_event() {
         engine.ingest("acme", events).await.unwrap();
     }
     let worker = engine.graph_worker();
+    let seq = |k: usize| i64::try_from(k).unwrap();
     assert_eq!(
         worker.try_execute_next().await.unwrap(),
         Outcome::Applied {
-            events: n,
-            seq: i64::try_from(n).unwrap()
+            events: 4 * batch,
+            seq: seq(4 * batch)
         },
-        "three batches in one step"
+        "four batches in one step, no more"
+    );
+    assert_eq!(
+        worker.try_execute_next().await.unwrap(),
+        Outcome::Applied {
+            events: 1,
+            seq: seq(n)
+        },
+        "the rest in the next"
     );
     engine.read_graph(|g| {
         let g = g.tenant("acme").unwrap();
