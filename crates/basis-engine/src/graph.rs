@@ -44,11 +44,25 @@ pub const PROFILING: &str = "personalize.content.profiling";
 /// Organization from the e-mail domain.
 pub const AFFILIATION: &str = "personalize.system.affiliation";
 
-/// Whether an event type is someone reading: it makes nothing newer.
+/// Whether an event type is someone reading.
 fn is_view(kind: &str) -> bool {
     matches!(
         kind,
         "content.viewed" | "content.downloaded" | "result.clicked"
+    )
+}
+
+/// Whether an event type changes a piece of content (what makes it newer; reading does not,
+/// and neither do types the graph does not know).
+fn is_change(kind: &str) -> bool {
+    matches!(
+        kind,
+        "content.created"
+            | "content.updated"
+            | "content.deleted"
+            | "comment.created"
+            | "message.sent"
+            | "task.assigned"
     )
 }
 
@@ -247,8 +261,9 @@ pub struct Participant {
     at: [u32; ROLES],
 }
 
-/// How many [`role`] bits there are.
+/// How many [`role`] bits there are: bits 0 to 5, each with its time slot.
 const ROLES: usize = 6;
+const _: () = assert!(role::VIEWED == 1 << (ROLES - 1) && role::CREATED == 1);
 
 /// Seconds since the epoch, clamped to what a `u32` holds.
 fn secs(at: Timestamp) -> u32 {
@@ -294,6 +309,13 @@ impl Participant {
     /// The last time they touched it at all.
     pub fn last(&self) -> Timestamp {
         self.last_as(u8::MAX).unwrap_or(Timestamp(0))
+    }
+
+    /// Each role they played, with when they last played it.
+    pub fn role_times(&self) -> impl Iterator<Item = (u8, Timestamp)> + '_ {
+        (0..ROLES)
+            .filter(|k| self.roles & (1 << k) != 0)
+            .map(|k| (1 << k, Timestamp(i64::from(self.at[k]) * 1_000)))
     }
 
     /// The roles they played at or after `since`.
@@ -455,6 +477,18 @@ impl TenantGraph {
                 }
             }
         }
+        out
+    }
+
+    /// Containers person `i` was added to.
+    pub fn memberships(&self, i: u32) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .containers
+            .iter()
+            .filter(|(_, c)| c.members.contains(&i))
+            .map(|(k, _)| &**k)
+            .collect();
+        out.sort_unstable();
         out
     }
 
@@ -926,7 +960,7 @@ impl TenantGraph {
         if let Some(v) = &o.visibility {
             entry.visibility = Some(v.to_vis());
         }
-        if !is_view(&event.kind) {
+        if is_change(&event.kind) {
             entry.last_at = entry.last_at.max(event.at);
         }
         match &*event.kind {

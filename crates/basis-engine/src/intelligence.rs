@@ -248,18 +248,23 @@ pub struct PersonView {
     pub affiliation: Option<AffiliationView>,
 }
 
+/// Each role's name.
+const ROLE_NAMES: [(u8, &str); 6] = [
+    (role::CREATED, "created"),
+    (role::EDITED, "edited"),
+    (role::COMMENTED, "commented"),
+    (role::ASSIGNED, "assigned"),
+    (role::MENTIONED, "mentioned"),
+    (role::VIEWED, "viewed"),
+];
+
+/// The names of the roles in `roles` (callers leave out viewing wherever others would see it).
 fn role_names(roles: u8) -> Vec<&'static str> {
-    [
-        (role::CREATED, "created"),
-        (role::EDITED, "edited"),
-        (role::COMMENTED, "commented"),
-        (role::ASSIGNED, "assigned"),
-        (role::MENTIONED, "mentioned"),
-    ]
-    .into_iter()
-    .filter(|(bit, _)| roles & bit != 0)
-    .map(|(_, name)| name)
-    .collect()
+    ROLE_NAMES
+        .into_iter()
+        .filter(|(bit, _)| roles & bit != 0)
+        .map(|(_, name)| name)
+        .collect()
 }
 
 /// How much a role says about expertise.
@@ -334,7 +339,9 @@ struct Context {
 }
 
 impl Context {
-    fn resolve(g: &TenantGraph, asker: u32, id: Option<&str>) -> Option<Context> {
+    /// Who takes part counts from `since` (the purpose's retention period); members of the
+    /// space, who have no time, count whenever they were added.
+    fn resolve(g: &TenantGraph, asker: u32, id: Option<&str>, since: Timestamp) -> Option<Context> {
         let id = id?;
         let (object, container) = match g.object_index(id) {
             Some(o) if !g.can_see(asker, o) => return None,
@@ -350,7 +357,7 @@ impl Context {
         };
         let participants = object
             .and_then(|o| g.object(o))
-            .map(|o| takers_part(o).collect())
+            .map(|o| takers_part(o, since).collect())
             .unwrap_or_default();
         let mut members: HashSet<u32> = g
             .listed(object, container.as_deref(), LISTED_CAP)
@@ -376,12 +383,12 @@ impl Context {
     }
 }
 
-/// People who took part in an object — wrote, edited, commented, were assigned or mentioned.
-/// Viewers are not listed: who read what is not shown to others.
-fn takers_part(o: &crate::graph::ObjectEntry) -> impl Iterator<Item = u32> + '_ {
+/// People who took part in an object at or after `since` — wrote, edited, commented, were
+/// assigned or mentioned. Viewers are not listed: who read what is not shown to others.
+fn takers_part(o: &crate::graph::ObjectEntry, since: Timestamp) -> impl Iterator<Item = u32> + '_ {
     o.participants
         .iter()
-        .filter(|p| p.roles & !role::VIEWED != 0)
+        .filter(move |p| p.roles_since(since) & !role::VIEWED != 0)
         .map(|p| p.person)
 }
 
@@ -447,7 +454,7 @@ pub fn mention_candidates(
             take(t.to, &mut out);
         }
     }
-    let context = Context::resolve(g, asker, q.context.as_deref());
+    let context = Context::resolve(g, asker, q.context.as_deref(), since);
     if let Some(ctx) = &context {
         for i in ctx.participants.iter().chain(&ctx.members) {
             take(*i, &mut out);
@@ -643,8 +650,10 @@ pub struct GraphHeld {
     pub organization: Option<String>,
     /// Ties to other people, strongest first.
     pub ties: Vec<TieHeld>,
-    /// Parts in content: what they did to which object, and when last.
+    /// Parts in content: what they did to which object, and when they last did each.
     pub content: Vec<ContentHeld>,
+    /// Spaces, boards, projects, repositories and channels they were added to.
+    pub memberships: Vec<String>,
 }
 
 /// One tie, as held.
@@ -669,10 +678,9 @@ pub struct TieHeld {
 pub struct ContentHeld {
     /// Object id.
     pub object: String,
-    /// `created`, `edited`, `commented`, `assigned`, `mentioned`, `viewed`.
-    pub roles: Vec<&'static str>,
-    /// Last time.
-    pub last: Timestamp,
+    /// Each role played (`created`, `edited`, `commented`, `assigned`, `mentioned`,
+    /// `viewed`) and when last.
+    pub roles: std::collections::BTreeMap<&'static str, Timestamp>,
 }
 
 impl Engine {
@@ -705,14 +713,13 @@ impl Engine {
                     let obj = g.object(o)?;
                     let part = obj.participant(me)?;
                     // Their own reading is theirs to see, though never shown to others.
-                    let mut roles = role_names(part.roles);
-                    if part.roles & role::VIEWED != 0 {
-                        roles.push("viewed");
-                    }
+                    let roles = part
+                        .role_times()
+                        .flat_map(|(bit, at)| role_names(bit).into_iter().map(move |n| (n, at)))
+                        .collect();
                     Some(ContentHeld {
                         object: obj.id.to_string(),
                         roles,
-                        last: part.last(),
                     })
                 })
                 .collect();
@@ -722,6 +729,7 @@ impl Engine {
                     .and_then(|p| p.organization.as_deref().map(str::to_owned)),
                 ties,
                 content,
+                memberships: g.memberships(me).into_iter().map(str::to_owned).collect(),
             }
         })
     }
@@ -992,13 +1000,16 @@ impl Engine {
                         // Reading is not expertise, and who read what is not shown; a role
                         // last played before the retention period is not evidence.
                         let roles = p.roles_since(since) & !role::VIEWED;
-                        let Some(when) = p.last_as(roles) else {
-                            continue;
-                        };
-                        if p.person == me || !active(g, p.person) {
+                        if roles == 0 || p.person == me || !active(g, p.person) {
                             continue;
                         }
-                        let w = relevance / best * role_weight(roles) * recency(when, now, 180.0);
+                        // Each role weighs by its own recency: a mention yesterday does not
+                        // make authorship from months ago recent.
+                        let w = relevance / best
+                            * p.role_times()
+                                .filter(|(bit, _)| roles & bit != 0)
+                                .map(|(bit, at)| role_weight(bit) * recency(at, now, 180.0))
+                                .sum::<f64>();
                         let e = by.entry(p.person).or_default();
                         e.0 += w;
                         e.1.push((w, *o, roles));

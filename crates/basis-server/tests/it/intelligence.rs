@@ -825,9 +825,46 @@ async fn the_export_shows_what_the_graph_holds() {
     let part = |object: &str| content.iter().find(|c| c["object"] == object).cloned();
     assert_eq!(
         part("plan").unwrap()["roles"],
-        json!(["commented"]),
+        json!({ "commented": "2026-10-31T09:00:00Z" }),
         "{held}"
     );
-    assert_eq!(part("guide").unwrap()["roles"], json!(["viewed"]), "{held}");
+    assert_eq!(
+        part("guide").unwrap()["roles"],
+        json!({ "viewed": "2026-10-31T12:00:00Z" }),
+        "{held}"
+    );
+    assert_eq!(held["memberships"], json!([]), "{held}");
     assert!(part("payroll").is_none(), "no part in it: {held}");
+}
+
+/// Each role weighs by its own recency: being mentioned on an old page yesterday does not make
+/// its author's months-old authorship count as recent expertise.
+#[tokio::test]
+async fn a_recent_mention_does_not_renew_old_authorship_as_expertise() {
+    let app = spawn_app().await;
+    for id in ["xia", "yan", "zoe"] {
+        let r = app
+            .put_person(id, json!({ "name": id, "country": "DE" }))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let page = |id: &str, at: &str, actor: &str, title: &str| {
+        json!({ "id": format!("{id}-{actor}"), "type": "content.created", "at": at, "actor": actor,
+               "object": { "id": id, "kind": "page", "title": title, "visibility": { "public": true } } })
+    };
+    let r = app
+        .ingest(&json!([
+            page("kx", "2025-12-06T09:00:00Z", "xia", "Kafka tuning notes"),
+            page("ky", "2026-06-04T09:00:00Z", "yan", "Kafka tuning tips"),
+            { "id": "nudge", "type": "comment.created", "at": "2026-10-31T09:00:00Z", "actor": "zoe",
+              "object": { "id": "kx" }, "mentions": ["xia"] }
+        ]))
+        .await;
+    let seq = r.body["seq"].as_i64().unwrap();
+    let experts = service_get(
+        &app,
+        &format!("/v1/experts?topic=kafka+tuning&as=zoe&min_seq={seq}"),
+    )
+    .await;
+    assert_eq!(people(&experts, "experts"), ["yan", "xia"], "{experts}");
 }

@@ -232,8 +232,10 @@ async fn readiness_waits_for_the_start_up_replay_then_stays_ready() {
     assert_eq!(body["status"], "ready");
     assert_eq!(body["graph_seq"], 30);
 
-    // New events the projections have not applied yet: liveness shows each one's position.
+    // New events the projections have not applied yet: still ready, and liveness shows each
+    // one's position.
     engine.ingest("acme", batch(30, 40)).await.unwrap();
+    assert_eq!(get("/readyz").await.0, reqwest::StatusCode::OK);
     let (_, _, health) = get("/healthz").await;
     assert_eq!(health["seq"], 40);
     assert_eq!(health["graph_seq"], 30);
