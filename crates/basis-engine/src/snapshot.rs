@@ -59,16 +59,8 @@ impl Taken {
 /// # Errors
 /// File-system failures; no file is left half-written.
 pub(crate) fn write(path: &Path, graph: &GraphState, anchor: Option<&str>) -> std::io::Result<u64> {
-    let tmp = temporary(path);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        // Personal data: readable by the service's user only.
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let file = options.open(&tmp)?;
+    let tmp = path.with_extension("snapshot.tmp");
+    let file = std::fs::File::create(&tmp)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     serde_json::to_writer(
         &mut out,
@@ -88,15 +80,9 @@ pub(crate) fn write(path: &Path, graph: &GraphState, anchor: Option<&str>) -> st
     Ok(bytes)
 }
 
-fn temporary(path: &Path) -> std::path::PathBuf {
-    path.with_extension("snapshot.tmp")
-}
-
 /// Reads the snapshot at `path` and deletes it; `None` when there is none or it cannot be read
 /// (said in the log). Deleted first, so a failure later cannot leave it to be read twice.
 pub(crate) fn take(path: &Path) -> Option<Taken> {
-    // What a stop interrupted while writing is not left lying about.
-    let _ = std::fs::remove_file(temporary(path));
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,

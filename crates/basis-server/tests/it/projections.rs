@@ -427,21 +427,3 @@ async fn a_snapshot_of_another_log_is_not_used() {
     assert_eq!(mentioned(&engine, "u-bob"), None);
     store.close().await;
 }
-
-/// The snapshot holds personal data: only the service's user may read it, and a half-written
-/// one (a stop interrupted) is removed at the next start.
-#[cfg(unix)]
-#[tokio::test]
-async fn the_snapshot_is_private_and_a_half_written_one_is_removed() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    stopped_with_a_snapshot(dir.path()).await;
-    let file = dir.path().join(basis_engine::GRAPH_SNAPSHOT);
-    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
-    assert_eq!(mode & 0o077, 0, "{mode:o}");
-    let half = dir.path().join("graph.snapshot.tmp");
-    std::fs::write(&half, b"{\"format\":1,\"graph\":").unwrap();
-    let (_engine, store) = open(dir.path()).await;
-    assert!(!half.exists());
-    store.close().await;
-}
