@@ -413,22 +413,9 @@ async fn startup(events: usize) -> anyhow::Result<()> {
     let ready_after = graph_done.max(resumed.await??);
     let graph_took = graph_done - opened;
     let ready = engine.readiness();
+    store.close().await;
     if !ready.ready || ready.graph_seq != after || read != events {
         bail!("the replay did not reach the log's end: {ready:?}, log at {after}");
-    }
-    // A clean stop writes the graph; the next start takes it.
-    let started = Instant::now();
-    let bytes = engine.save_graph().await?.unwrap_or(0);
-    let saved = started.elapsed();
-    drop(engine);
-    store.close().await;
-    let started = Instant::now();
-    let (engine, store) = open().await?;
-    let taken = started.elapsed();
-    let ready = engine.readiness();
-    store.close().await;
-    if !ready.ready || ready.graph_seq != after {
-        bail!("the snapshot did not stand for the log: {ready:?}, log at {after}");
     }
     let rate = |d: Duration| events as f64 / d.as_secs_f64();
     println!(
@@ -451,16 +438,6 @@ async fn startup(events: usize) -> anyhow::Result<()> {
     println!(
         "graph replay / reading alone: {:.2}",
         graph_took.as_secs_f64() / read_took.as_secs_f64()
-    );
-    println!(
-        "clean stop: graph written in  {:.2} s ({:.0} MB)",
-        saved.as_secs_f64(),
-        bytes as f64 / 1e6
-    );
-    println!(
-        "restart from the snapshot:    ready after {:.2} s (taken, checked, put to the gate again); {:.1}x faster than replaying",
-        taken.as_secs_f64(),
-        ready_after.as_secs_f64() / taken.as_secs_f64()
     );
     Ok(())
 }

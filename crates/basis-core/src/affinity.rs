@@ -12,7 +12,7 @@
 use crate::Timestamp;
 
 /// Ranking parameters.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AffinityParams {
     /// Half-life of an interaction's weight, in days.
     pub half_life_days: f64,
@@ -90,7 +90,7 @@ fn week_start(week: u16) -> u32 {
 
 /// Mentions either way per week, newest first: `[0]` is week `week`, `[k]` the week `k` before.
 /// Counts saturate at 255 a week.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 struct Weekly {
     week: u16,
     out: [u8; RECENT_WEEKS],
@@ -161,7 +161,7 @@ pub struct RecentMentions {
 }
 
 /// One person's tie to another.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tie {
     /// The other person.
     pub to: u32,
@@ -209,7 +209,7 @@ impl Tie {
 }
 
 /// Directed affinities between people identified by dense indices.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct AffinityGraph {
     params: AffinityParams,
     lambda_per_s: f64,

@@ -37,9 +37,6 @@ pub struct EngineConfig {
     pub ledger_flush_every: Duration,
     /// Ranking parameters of the interaction graph (the half-life of an interaction's weight).
     pub affinity: basis_core::affinity::AffinityParams,
-    /// Where the interaction graph is written on a clean stop and taken from at the next start
-    /// (see `snapshot`); none: every start replays the whole log.
-    pub graph_snapshot: Option<std::path::PathBuf>,
 }
 
 impl Default for EngineConfig {
@@ -48,7 +45,6 @@ impl Default for EngineConfig {
             max_wait: Duration::from_secs(5),
             ledger_flush_every: Duration::from_secs(10),
             affinity: basis_core::affinity::AffinityParams::default(),
-            graph_snapshot: None,
         }
     }
 }
@@ -161,43 +157,10 @@ impl Engine {
             .into_bytes();
         let cursor = activity.applied();
         let (watermark, _) = watch::channel(cursor);
+        let (graph_watermark, _) = watch::channel(0);
+        let graph = load_people(store.as_ref(), config.affinity, None).await?;
         let seq_at_start = store.last_seq().await?;
-        let taken = match config
-            .graph_snapshot
-            .as_deref()
-            .and_then(crate::snapshot::take)
-        {
-            Some(taken) if taken.fits(&config.affinity, seq_at_start) => {
-                let anchor = match taken.graph.applied {
-                    0 => None,
-                    seq => store
-                        .events_after(None, seq - 1, 1)
-                        .await?
-                        .into_iter()
-                        .next()
-                        .filter(|e| e.seq == seq)
-                        .map(|e| e.id),
-                };
-                if anchor == taken.anchor {
-                    Some(taken.graph)
-                } else {
-                    tracing::warn!("graph snapshot does not match this log; replaying it");
-                    None
-                }
-            }
-            Some(_) => {
-                tracing::warn!("graph snapshot of another format or parameters; replaying the log");
-                None
-            }
-            None => None,
-        };
-        let from_snapshot = taken.is_some();
-        let graph = match taken {
-            Some(graph) => graph,
-            None => load_people(store.as_ref(), config.affinity, None).await?,
-        };
-        let (graph_watermark, _) = watch::channel(graph.applied);
-        let engine = Engine {
+        Ok(Engine {
             inner: Arc::new(Inner {
                 store,
                 policy,
@@ -221,68 +184,6 @@ impl Engine {
                 identity_cache: RwLock::new(HashMap::new()),
                 watermark: Arc::new(watermark),
             }),
-        };
-        if from_snapshot {
-            engine.regate_graph().await?;
-        }
-        Ok(engine)
-    }
-
-    /// After a snapshot is loaded: everyone with ties is put to the gate again, as a replay
-    /// would do, and the ties of those now refused are dropped (a policy changed while the
-    /// process was stopped takes effect).
-    async fn regate_graph(&self) -> Result<(), EngineError> {
-        let now = self.now();
-        let tied = self.read_graph(GraphState::tied_people);
-        let mut refused = Vec::new();
-        for (tenant, person) in tied {
-            if !self
-                .allows_any(&tenant, &person, &crate::graph::TIE_PURPOSES, now)
-                .await?
-            {
-                refused.push((tenant, person));
-            }
-        }
-        self.write_graph(|g| {
-            for (tenant, person) in &refused {
-                g.tenant_mut(tenant).forget_ties(person);
-            }
-        });
-        let applied = self.read_graph(|g| g.applied);
-        tracing::info!(
-            seq = applied,
-            refused = refused.len(),
-            "interaction graph taken from its snapshot; replaying the log after it"
-        );
-        Ok(())
-    }
-
-    /// Writes the interaction graph for the next start to take (a clean stop).
-    ///
-    /// # Errors
-    /// Store or file-system failures (then the next start replays the log).
-    pub async fn save_graph(&self) -> Result<Option<u64>, EngineError> {
-        let Some(path) = self.inner.config.graph_snapshot.clone() else {
-            return Ok(None);
-        };
-        let _guard = self.inner.projection_lock.lock().await;
-        let applied = self.read_graph(|g| g.applied);
-        let anchor = match applied {
-            0 => None,
-            seq => self
-                .store()
-                .events_after(None, seq - 1, 1)
-                .await?
-                .into_iter()
-                .next()
-                .map(|e| e.id),
-        };
-        let written = self.read_graph(|g| crate::snapshot::write(&path, g, anchor.as_deref()));
-        written.map(Some).map_err(|e| {
-            EngineError::Store(basis_store::StoreError::DataDir {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })
         })
     }
 

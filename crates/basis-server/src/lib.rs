@@ -127,11 +127,13 @@ pub async fn open_engine(
 ) -> Result<(Engine, SqliteStore), ServerError> {
     let policy = Arc::new(load_policy(config.policy_path.as_deref())?);
     let store = SqliteStore::open(&config.data_dir).await?;
-    let mut engine_config = config.engine.clone();
-    engine_config
-        .graph_snapshot
-        .get_or_insert_with(|| config.data_dir.join(basis_engine::GRAPH_SNAPSHOT));
-    let engine = Engine::new(Arc::new(store.clone()), policy, clock, engine_config).await?;
+    let engine = Engine::new(
+        Arc::new(store.clone()),
+        policy,
+        clock,
+        config.engine.clone(),
+    )
+    .await?;
     Ok((engine, store))
 }
 
