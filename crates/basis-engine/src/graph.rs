@@ -1277,6 +1277,33 @@ mod tests {
     }
 
     #[test]
+    fn only_changes_make_a_page_newer() {
+        let mut g = TenantGraph::new(AffinityParams::default());
+        for (kind, at) in [
+            ("content.viewed", "2026-10-01T00:00:00Z"),
+            ("content.created", "2026-10-02T00:00:00Z"),
+            ("comment.created", "2026-10-03T00:00:00Z"),
+            ("content.viewed", "2026-11-01T00:00:00Z"),
+            ("custom.reaction", "2026-11-02T00:00:00Z"),
+        ] {
+            let e = serde_json::json!({ "id": format!("{kind}{at}"), "type": kind, "at": at,
+                "actor": "ann", "object": { "id": "p" } });
+            g.apply(&serde_json::from_value(e).unwrap(), &|_| true);
+        }
+        let page = g.object(g.object_index("p").unwrap()).unwrap();
+        assert_eq!(
+            page.last_at,
+            Timestamp::parse("2026-10-03T00:00:00Z").unwrap()
+        );
+        let ann = page.participant(g.index("ann").unwrap()).unwrap();
+        assert_eq!(
+            ann.last(),
+            Timestamp::parse("2026-11-01T00:00:00Z").unwrap(),
+            "her reading is hers"
+        );
+    }
+
+    #[test]
     fn a_public_page_does_not_open_its_restricted_space() {
         let mut g = TenantGraph::new(AffinityParams::default());
         g.put_person(&person("ann"));
