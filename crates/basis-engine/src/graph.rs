@@ -261,6 +261,9 @@ pub struct Participant {
     at: [u32; ROLES],
 }
 
+// A part in content: 32 bytes with its time per role (16 with one time), held to by the build.
+const _: () = assert!(std::mem::size_of::<Participant>() == 32);
+
 /// How many [`role`] bits there are: bits 0 to 5, each with its time slot.
 const ROLES: usize = 6;
 const _: () = assert!(role::VIEWED == 1 << (ROLES - 1) && role::CREATED == 1);
