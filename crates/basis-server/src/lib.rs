@@ -83,6 +83,36 @@ pub enum ServerError {
     /// Binding or serving failed.
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
+    /// Another server holds the data directory.
+    #[error(
+        "`{0}` is in use by another `basis serve`: two servers on one data directory would both run the projections and snapshot over each other; stop the other one first"
+    )]
+    DataDirInUse(String),
+}
+
+/// The file a server locks in its data directory while it runs.
+pub const SERVE_LOCK: &str = "serve.lock";
+
+/// Takes the data directory for this server: an exclusive lock on a file in it, held until the
+/// returned file is dropped (released by the OS if the process dies).
+///
+/// # Errors
+/// [`ServerError::DataDirInUse`] when another server holds it; file-system failures.
+pub fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, ServerError> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(SERVE_LOCK);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(ServerError::DataDirInUse(dir.display().to_string()))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(ServerError::Io(e)),
+    }
 }
 
 /// Shared state of the handlers.
@@ -161,18 +191,23 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     store: Option<SqliteStore>,
+    /// The data directory's lock, held while serving.
+    _lock: Option<std::fs::File>,
 }
 
 impl Application {
-    /// Opens the store, loads the policy and binds the listener.
+    /// Takes the data directory (see [`lock_data_dir`]), opens the store, loads the policy and
+    /// binds the listener.
     ///
     /// # Errors
     /// Policy, store, engine or bind failures.
     pub async fn build(config: ServerConfig) -> Result<Application, ServerError> {
+        let lock = lock_data_dir(&config.data_dir)?;
         let (engine, store) = open_engine(&config, Arc::new(SystemClock)).await?;
         let listener = TcpListener::bind(config.listen).await?;
         let mut app = Application::with_engine(listener, engine, config);
         app.store = Some(store);
+        app._lock = Some(lock);
         Ok(app)
     }
 
@@ -186,6 +221,7 @@ impl Application {
                 metrics: metrics_handle(),
             },
             store: None,
+            _lock: None,
         }
     }
 

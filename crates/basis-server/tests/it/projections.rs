@@ -291,3 +291,27 @@ async fn the_graph_reads_ahead_without_skipping_or_repeating_an_event() {
     assert_eq!(worker.try_execute_next().await.unwrap(), Outcome::Idle);
     store.close().await;
 }
+
+/// One server per data directory: a second is refused with a clear error (both would run the
+/// projections and snapshot over each other), and the directory is free again once the first
+/// is gone.
+#[tokio::test]
+async fn a_second_server_on_the_same_data_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = basis_server::Application::build(config(dir.path()))
+        .await
+        .unwrap();
+    let Err(error) = basis_server::Application::build(config(dir.path())).await else {
+        panic!("a second server started on the same data directory");
+    };
+    assert!(
+        error
+            .to_string()
+            .contains("in use by another `basis serve`"),
+        "{error}"
+    );
+    drop(first);
+    basis_server::Application::build(config(dir.path()))
+        .await
+        .unwrap();
+}
