@@ -99,19 +99,25 @@ pub const SERVE_LOCK: &str = "serve.lock";
 /// # Errors
 /// [`ServerError::DataDirInUse`] when another server holds it; file-system failures.
 pub fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File, ServerError> {
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join(SERVE_LOCK);
+    let unusable = |e: std::io::Error| {
+        ServerError::Store(basis_store::StoreError::DataDir {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })
+    };
+    std::fs::create_dir_all(dir).map_err(unusable)?;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&path)?;
+        .open(dir.join(SERVE_LOCK))
+        .map_err(unusable)?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => {
             Err(ServerError::DataDirInUse(dir.display().to_string()))
         }
-        Err(std::fs::TryLockError::Error(e)) => Err(ServerError::Io(e)),
+        Err(std::fs::TryLockError::Error(e)) => Err(unusable(e)),
     }
 }
 
