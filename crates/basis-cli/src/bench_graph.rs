@@ -328,11 +328,10 @@ pub async fn mentions(
     let state = SubjectState::active(policy.jurisdiction_of(Some("DE")), Timestamp(0));
     // The purpose's retention period, as the engine applies it (the year of synthetic
     // interactions lies inside it, so the SQL needs no such bound to agree).
-    let retention_days = policy
+    let since = policy
         .purpose_by_key(MENTIONS)
         .context("mentions purpose")?
-        .retention_days;
-    let since = Timestamp(now.0 - i64::from(retention_days) * 86_400_000);
+        .retained_since(now);
     let ledger = Ledger::default();
     // The engine's subject cache, warm: one state per person.
     let subjects = SubjectCache::default();

@@ -207,14 +207,14 @@ fn order(employees: &[u32], sender: u32, score: impl Fn(u32) -> f64) -> Vec<u32>
 }
 
 /// The product's ranking for `sender` at `at`, with an optional context, using only ties
-/// touched within `retention` (milliseconds) before `at`, as the engine does; then everyone
-/// else in id order.
+/// touched within the `mentions` purpose's retention period before `at`, as the engine does;
+/// then everyone else in id order.
 fn product_rank(
     g: &TenantGraph,
     ids: &[u32],
     sender: u32,
     at: Timestamp,
-    retention: i64,
+    mentions: &basis_core::Purpose,
     context: Option<&str>,
 ) -> Vec<u32> {
     let Some(asker) = g.index(&format!("e{sender}")) else {
@@ -226,7 +226,7 @@ fn product_rank(
         limit: ids.len(),
         include_invitees: false,
     };
-    let since = Timestamp(at.0 - retention);
+    let since = mentions.retained_since(at);
     let candidates = mention_candidates(g, asker, &q, &|_| true, since);
     let (_, ranked) = rank_mentions(g, asker, &q, &candidates, &|_| true, at, ids.len());
     let mut out: Vec<u32> = ranked
@@ -320,12 +320,10 @@ pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 4]> {
         Ok(std::cell::RefCell::new(g))
     };
     // The mentions purpose's retention period bounds the ties used, as in the engine.
-    let retention = i64::from(
-        basis_core::Policy::default_policy()?
-            .purpose_by_key(basis_engine::graph::MENTIONS)
-            .context("the default policy has the mentions purpose")?
-            .retention_days,
-    ) * 86_400_000;
+    let policy = basis_core::Policy::default_policy()?;
+    let mentions = policy
+        .purpose_by_key(basis_engine::graph::MENTIONS)
+        .context("the default policy has the mentions purpose")?;
     let mut results = Vec::new();
     for with_thread in [false, true] {
         let graph = fresh_graph()?;
@@ -342,7 +340,7 @@ pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 4]> {
                     &ids,
                     m.sender,
                     m.at,
-                    retention,
+                    mentions,
                     context.as_deref(),
                 )
             },

@@ -268,6 +268,15 @@ pub struct Purpose {
 }
 
 impl Purpose {
+    /// The oldest time data used for this purpose at `now` may come from: its retention period
+    /// before `now`.
+    pub fn retained_since(&self, now: crate::Timestamp) -> crate::Timestamp {
+        crate::Timestamp(
+            now.0
+                .saturating_sub(i64::from(self.retention_days) * 86_400_000),
+        )
+    }
+
     /// The basis that applies in `jurisdiction`.
     #[inline]
     pub fn basis_in(&self, jurisdiction: JurisdictionId) -> Basis {

@@ -755,8 +755,7 @@ impl Engine {
     /// The oldest time data used for `purpose` may come from: its retention period before
     /// `now`. Reads leave out ties and contributions last touched before it.
     fn retained_since(&self, purpose: &str, now: Timestamp) -> Result<Timestamp, EngineError> {
-        let days = i64::from(self.purpose(purpose)?.retention_days);
-        Ok(Timestamp(now.0.saturating_sub(days * 86_400_000)))
+        Ok(self.purpose(purpose)?.retained_since(now))
     }
 
     /// Asks the gate for `purpose` about each of `people`; the allowed ones.
