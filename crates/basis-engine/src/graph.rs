@@ -303,9 +303,9 @@ impl Participant {
 
     /// The last time they played any of `roles`.
     pub fn last_as(&self, roles: u8) -> Option<Timestamp> {
-        (0..ROLES)
-            .filter(|k| roles & self.roles & (1 << k) != 0)
-            .map(|k| Timestamp(i64::from(self.at[k]) * 1_000))
+        self.role_times()
+            .filter(|(bit, _)| roles & bit != 0)
+            .map(|(_, at)| at)
             .max()
     }
 
@@ -323,11 +323,9 @@ impl Participant {
 
     /// The roles they played at or after `since`.
     pub fn roles_since(&self, since: Timestamp) -> u8 {
-        (0..ROLES)
-            .filter(|k| {
-                self.roles & (1 << k) != 0 && Timestamp(i64::from(self.at[*k]) * 1_000) >= since
-            })
-            .fold(0, |acc, k| acc | (1 << k))
+        self.role_times()
+            .filter(|(_, at)| *at >= since)
+            .fold(0, |acc, (bit, _)| acc | bit)
     }
 }
 
@@ -507,12 +505,7 @@ impl TenantGraph {
                     .and(obj.container.as_deref())
             })
             .collect();
-        names.extend(
-            self.containers
-                .iter()
-                .filter(|(_, c)| c.members.contains(&i))
-                .map(|(k, _)| &**k),
-        );
+        names.extend(self.memberships(i));
         names.sort_unstable();
         names.dedup();
         names
