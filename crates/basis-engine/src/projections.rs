@@ -187,8 +187,7 @@ impl ProjectionWorker {
             .event_heads_after(applied, BATCH)
             .await?;
         let Some(last) = heads.last().map(|e| e.seq) else {
-            self.watermark.send_replace(applied);
-            self.engine.readiness();
+            publish(&self.engine, &self.watermark, applied);
             return Ok(Outcome::Idle);
         };
         let now = self.engine.now();
@@ -235,8 +234,7 @@ impl ProjectionWorker {
             }
             a.applied = last;
         });
-        self.watermark.send_replace(last);
-        self.engine.readiness();
+        publish(&self.engine, &self.watermark, last);
         if self
             .engine
             .inner
@@ -299,6 +297,13 @@ pub async fn run(worker: ProjectionWorker, shutdown: watch::Receiver<bool>) {
     if let Err(e) = worker.snapshot().await {
         tracing::error!(projection = Activity::NAME, error = %e, "final snapshot failed; the view will catch up from the log");
     }
+}
+
+/// Publishes a worker's position (reads with `min_seq` wait on it) and latches readiness once
+/// both projections have replayed the log as it stood at start-up.
+fn publish(engine: &Engine, watermark: &watch::Sender<i64>, seq: i64) {
+    watermark.send_replace(seq);
+    engine.readiness();
 }
 
 /// Steps a worker until the log has nothing new for it; the position reached.
@@ -395,8 +400,7 @@ impl GraphWorker {
             .events_after(None, applied, BATCH)
             .await?;
         if stored.is_empty() {
-            self.watermark.send_replace(applied);
-            self.engine.readiness();
+            publish(&self.engine, &self.watermark, applied);
             return Ok(Outcome::Idle);
         }
         let mut count = 0;
@@ -425,8 +429,7 @@ impl GraphWorker {
                 metrics::gauge!("basis_graph_ties").set(ties as f64);
                 metrics::gauge!("basis_graph_objects").set(objects as f64);
             });
-            self.watermark.send_replace(last);
-            self.engine.readiness();
+            publish(&self.engine, &self.watermark, last);
             count += stored.len();
             applied = last;
             let Some(mut next) = next else { break };
