@@ -347,9 +347,9 @@ fn new_events(rows: &[Row]) -> Vec<basis_store::NewEvent> {
 }
 
 /// Writes `events` generated events to a fresh store, then times, each from a cold open: reading
-/// the whole log alone (the floor), the engine's open, the graph's replay and the activity
-/// view's replay (a real restart resumes the activity view from its snapshot; the graph has
-/// none).
+/// the whole log alone (the floor); the activity view's first build, snapshotted as the process
+/// before would; and a restart as the server runs it — the activity view resuming from its
+/// snapshot, the graph (which has none) replaying the whole log — until ready.
 async fn startup(events: usize) -> anyhow::Result<()> {
     use basis_engine::projections::{BATCH, Outcome};
     use basis_store::{SqliteStore, Store};

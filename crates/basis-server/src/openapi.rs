@@ -18,6 +18,8 @@ pub struct Operation {
     pub body: Option<&'static str>,
     /// Success status.
     pub success: u16,
+    /// A documented answer besides success and the problem+json ones: status, description.
+    pub other: Option<(u16, &'static str)>,
 }
 
 const fn op(
@@ -35,6 +37,17 @@ const fn op(
         access,
         body,
         success,
+        other: None,
+    }
+}
+
+impl Operation {
+    /// The same operation with one more documented answer.
+    const fn or(self, status: u16, description: &'static str) -> Operation {
+        Operation {
+            other: Some((status, description)),
+            ..self
+        }
     }
 }
 
@@ -55,6 +68,10 @@ pub const OPERATIONS: &[Operation] = &[
         "public",
         None,
         200,
+    )
+    .or(
+        503,
+        "still replaying the log: the same JSON (`status`: `starting`, each projection's position), with Retry-After",
     ),
     op("get", "/metrics", "Prometheus metrics", "public", None, 200),
     op("get", "/openapi.json", "This document", "public", None, 200),
@@ -364,11 +381,8 @@ pub fn document() -> Value {
         let mut responses = Map::new();
         responses.insert(o.success.to_string(), json!({ "description": "success" }));
         responses.insert("4XX".into(), problem);
-        if o.path == "/readyz" {
-            responses.insert(
-                "503".into(),
-                json!({ "description": "still replaying the log: the same JSON (`status`: `starting`, each projection's position), with Retry-After" }),
-            );
+        if let Some((status, description)) = o.other {
+            responses.insert(status.to_string(), json!({ "description": description }));
         }
         let mut operation = json!({
             "summary": o.summary,
