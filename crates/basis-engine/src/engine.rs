@@ -1690,3 +1690,54 @@ async fn load_people(
     }
     Ok(graph)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::projections::Outcome;
+
+    /// The workers latch readiness as they catch up: when the activity view's position goes
+    /// back to 0 later (a rebuild does that for a while), the process stays ready although no
+    /// probe asked in between.
+    #[tokio::test]
+    async fn the_workers_latch_readiness_as_they_catch_up() {
+        let store = basis_store::SqliteStore::open_url("sqlite::memory:")
+            .await
+            .unwrap();
+        let clock =
+            basis_core::clock::ManualClock::new(Timestamp::parse("2026-11-01T00:00:00Z").unwrap());
+        let engine = Engine::new(
+            Arc::new(store),
+            Arc::new(Policy::default_policy().unwrap()),
+            Arc::new(clock),
+            EngineConfig::default(),
+        )
+        .await
+        .unwrap();
+        let events = crate::ingest::parse_batch(
+            r#"[{"id":"e1","type":"comment.created","at":"2026-10-30T10:00:00Z","actor":"u-a","mentions":["u-b"]}]"#,
+            false,
+        )
+        .unwrap();
+        engine.ingest("acme", events).await.unwrap();
+        // Reopened over the same store, so the event lies before the start.
+        let engine = Engine::new(
+            Arc::clone(&engine.inner.store),
+            Arc::clone(&engine.inner.policy),
+            Arc::clone(&engine.inner.clock),
+            EngineConfig::default(),
+        )
+        .await
+        .unwrap();
+        assert!(!engine.readiness().ready);
+        let activity = engine.projection_worker();
+        while let Outcome::Applied { .. } = activity.try_execute_next().await.unwrap() {}
+        let graph = engine.graph_worker();
+        while let Outcome::Applied { .. } = graph.try_execute_next().await.unwrap() {}
+        // What rebuilding the activity view does for a while; nobody asked before it.
+        engine.inner.watermark.send_replace(0);
+        let r = engine.readiness();
+        assert!(r.ready, "{r:?}");
+        assert_eq!(r.activity_seq, 0);
+    }
+}
