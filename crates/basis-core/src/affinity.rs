@@ -67,11 +67,6 @@ impl Interaction {
     }
 }
 
-/// Seconds since the epoch, as ties store them (ranking needs no finer grain).
-fn secs(at: Timestamp) -> u32 {
-    u32::try_from(at.0.div_euclid(1_000).max(0)).unwrap_or(u32::MAX)
-}
-
 /// Weeks of mention counts a tie keeps for "lately" reasons: the current week and the four
 /// before it, so "since" a Monday 28 to 34 days back.
 pub const RECENT_WEEKS: usize = 5;
@@ -192,18 +187,18 @@ impl Tie {
 
     /// Last contact either way.
     pub fn last_contact(&self) -> Timestamp {
-        Timestamp(i64::from(self.last) * 1_000)
+        Timestamp::from_compact_secs(self.last)
     }
 
     /// Mentions either way from the Monday [`RECENT_WEEKS`]` - 1` weeks before `now`'s week.
     pub fn recent_mentions(&self, now: Timestamp) -> RecentMentions {
-        let now = secs(now);
+        let now = now.compact_secs();
         let (out, inb) = self.weekly.totals(now);
         let first_week = week_of(now).saturating_sub(RECENT_WEEKS as u16 - 1);
         RecentMentions {
             out,
             inb,
-            since: Timestamp(i64::from(week_start(first_week)) * 1_000),
+            since: Timestamp::from_compact_secs(week_start(first_week)),
         }
     }
 }
@@ -305,7 +300,7 @@ impl AffinityGraph {
         if from == to {
             return;
         }
-        let at = secs(at);
+        let at = at.compact_secs();
         self.add(from, to, at, weight, true, mention);
         self.add(to, from, at, weight, false, mention);
     }
@@ -326,7 +321,7 @@ impl AffinityGraph {
     /// The score of a tie at `now`: decayed sums (received interactions weighted down) plus
     /// the burst term.
     pub fn tie_score(&self, tie: &Tie, now: Timestamp) -> f64 {
-        let now = secs(now);
+        let now = now.compact_secs();
         let decayed = (f64::from(tie.out) + self.params.inbound_weight * f64::from(tie.inb))
             * self.factor(tie.updated, now);
         let since = f64::from(now.saturating_sub(tie.last));

@@ -50,6 +50,17 @@ impl Timestamp {
         Timestamp(self.0.saturating_add(days.saturating_mul(MILLIS_PER_DAY)))
     }
 
+    /// Whole seconds since the epoch in 32 bits, for compact stored times (ties, parts in
+    /// content): clamped to 1970 and to 2106.
+    pub fn compact_secs(self) -> u32 {
+        u32::try_from(self.0.div_euclid(1_000).max(0)).unwrap_or(u32::MAX)
+    }
+
+    /// The instant a [`Timestamp::compact_secs`] value stands for.
+    pub const fn from_compact_secs(secs: u32) -> Self {
+        Timestamp(secs as i64 * 1_000)
+    }
+
     /// The instant `millis` milliseconds later.
     pub const fn plus_millis(self, millis: i64) -> Self {
         Timestamp(self.0.saturating_add(millis))

@@ -268,11 +268,6 @@ const _: () = assert!(std::mem::size_of::<Participant>() == 32);
 const ROLES: usize = 6;
 const _: () = assert!(role::VIEWED == 1 << (ROLES - 1) && role::CREATED == 1);
 
-/// Seconds since the epoch, clamped to what a `u32` holds.
-fn secs(at: Timestamp) -> u32 {
-    u32::try_from(at.0.div_euclid(1_000).max(0)).unwrap_or(u32::MAX)
-}
-
 impl Participant {
     fn new(person: u32) -> Self {
         Participant {
@@ -285,7 +280,7 @@ impl Participant {
     /// Records `roles` played at `at`.
     fn play(&mut self, roles: u8, at: Timestamp) {
         self.roles |= roles;
-        let t = secs(at);
+        let t = at.compact_secs();
         for (k, slot) in self.at.iter_mut().enumerate() {
             if roles & (1 << k) != 0 {
                 *slot = (*slot).max(t);
@@ -318,7 +313,7 @@ impl Participant {
     pub fn role_times(&self) -> impl Iterator<Item = (u8, Timestamp)> + '_ {
         (0..ROLES)
             .filter(|k| self.roles & (1 << k) != 0)
-            .map(|k| (1 << k, Timestamp(i64::from(self.at[k]) * 1_000)))
+            .map(|k| (1 << k, Timestamp::from_compact_secs(self.at[k])))
     }
 
     /// The roles they played at or after `since`.
