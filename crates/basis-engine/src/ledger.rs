@@ -167,17 +167,16 @@ impl Ledger {
         at: Timestamp,
         allowed: bool,
     ) -> bool {
-        let Ok(mut buffer) = self.cells.lock() else {
-            return false;
-        };
-        let cell = Cell {
-            allowed: i64::from(allowed),
-            denied: i64::from(!allowed),
-            first_at: at,
-            last_at: at,
-        };
-        buffer.add(tenant, subject, purpose, basis, at.day(), &cell);
-        buffer.len >= FLUSH_THRESHOLD
+        self.record_many(
+            tenant,
+            purpose,
+            at,
+            [Counted {
+                subject,
+                basis,
+                allowed,
+            }],
+        )
     }
 
     /// Counts decisions about several people for one purpose at one time: one lock, one
