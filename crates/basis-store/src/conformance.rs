@@ -416,6 +416,55 @@ macro_rules! store_conformance_suite {
                 );
             }
 
+            /// Every write that changes what projections derive about people bumps the
+            /// generation, in its own transaction; appends and privacy ranges do not (the gate
+            /// is asked again on reads), nor does a refused write.
+            #[tokio::test]
+            async fn people_writes_bump_the_generation() {
+                let store = $make.await;
+                let g = |store| async move {
+                    let g = Store::generation(store).await.unwrap();
+                    (g.value, g.own)
+                };
+                assert_eq!(g(&store).await, (0, 0));
+                store
+                    .put_person("t", &person("p", AccountStatus::Active), Timestamp(1))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(g(&store).await, (1, 1), "a profile");
+                let mut thief = person("q", AccountStatus::Active);
+                thief.identities = [("github".to_owned(), "gh-p".to_owned())].into();
+                assert!(
+                    store
+                        .put_person("t", &thief, Timestamp(2))
+                        .await
+                        .unwrap()
+                        .is_err()
+                );
+                assert_eq!(g(&store).await, (1, 1), "refused: nothing written");
+                store.append_events("t", &[ev("1", "p")]).await.unwrap();
+                let record = NewPrivacyRecord {
+                    kind: PrivacyKind::Objection,
+                    purpose: "x".into(),
+                    at: Timestamp(3),
+                    notice_version: None,
+                    detail: None,
+                };
+                store
+                    .open_privacy_range("t", "p", &record, true)
+                    .await
+                    .unwrap();
+                assert_eq!(g(&store).await, (1, 1), "appends and privacy ranges do not");
+                store.rewrite_events("t", &[]).await.unwrap();
+                store.merge_subject("t", "slack:U1", "p").await.unwrap();
+                store
+                    .erase_person("t", "p", &[], None, Timestamp(4))
+                    .await
+                    .unwrap();
+                assert_eq!(g(&store).await, (4, 4), "rewrite, merge, erasure");
+            }
+
             #[tokio::test]
             async fn api_keys_and_audit() {
                 let store = $make.await;

@@ -308,6 +308,17 @@ pub struct LegalHold {
     pub released_at: Option<Timestamp>,
 }
 
+/// The people generation: how many writes that change what projections derive about people (a
+/// profile, identities, an erasure, events rewritten by a merge) the store has committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation {
+    /// Bumps committed by anyone, ever.
+    pub value: i64,
+    /// Of those, the ones committed through this handle (and its clones) since it was opened:
+    /// `value - own` moving means another process wrote.
+    pub own: i64,
+}
+
 /// Outcome of storing a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PutPerson {
@@ -503,6 +514,8 @@ pub trait Store: Send + Sync + 'static {
     /// Moves ledger rows and activity counts of subject `from` onto `to`, summing where both
     /// have rows (a stub identity merged into a person).
     async fn merge_subject(&self, tenant: &str, from: &str, to: &str) -> Result<()>;
+    /// The people generation (see [`Generation`]).
+    async fn generation(&self) -> Result<Generation>;
     /// Whether an e-mail hash is suppressed.
     async fn is_suppressed(&self, tenant: &str, email_hash: &str) -> Result<bool>;
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,17 +18,18 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Row, SqlitePool};
 
 use crate::{
-    ActivityCount, ApiKeyRecord, AppendOutcome, AuditEntry, EventRewrite, HookSettings,
+    ActivityCount, ApiKeyRecord, AppendOutcome, AuditEntry, EventRewrite, Generation, HookSettings,
     IdentityTaken, LedgerRow, LedgerTotal, LegalHold, NewEvent, NewPrivacyRecord, PrivacyKind,
     PrivacyRecord, PrivacyWrite, PutPerson, Result, Role, Store, StoreError, StoredEvent,
     StoredHead, parse_status,
 };
 
 /// Schema migrations, applied in order, each once.
-const MIGRATIONS: [(i64, &str); 3] = [
+const MIGRATIONS: [(i64, &str); 4] = [
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_settings.sql")),
     (3, include_str!("../migrations/0003_hooks.sql")),
+    (4, include_str!("../migrations/0004_generation.sql")),
 ];
 
 /// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters).
@@ -43,6 +44,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     appends: Arc<AtomicU32>,
+    /// Generation bumps committed through this handle and its clones.
+    bumped: Arc<AtomicI64>,
 }
 
 fn options(path: &Path) -> SqliteConnectOptions {
@@ -86,6 +89,7 @@ impl SqliteStore {
             writer,
             reader,
             appends: Arc::default(),
+            bumped: Arc::default(),
         })
     }
 
@@ -104,6 +108,7 @@ impl SqliteStore {
             reader: writer.clone(),
             writer,
             appends: Arc::default(),
+            bumped: Arc::default(),
         })
     }
 
@@ -121,6 +126,16 @@ impl SqliteStore {
         {
             tracing::warn!(error = %e, "wal checkpoint failed; sqlite retries on its own");
         }
+    }
+
+    /// Commits a transaction that changed people, with the generation bumped inside it.
+    async fn commit_bumped(&self, mut tx: sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<()> {
+        sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 0")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.bumped.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
 
     /// Closes both pools, checkpointing the WAL.
@@ -566,7 +581,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
+        self.commit_bumped(tx).await?;
         Ok(Ok(PutPerson {
             created: existed.is_none(),
         }))
@@ -927,14 +942,14 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        self.commit_bumped(tx).await?;
         Ok(())
     }
 
     async fn rewrite_events(&self, tenant: &str, rewrites: &[EventRewrite]) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         apply_rewrites(&mut tx, tenant, rewrites).await?;
-        tx.commit().await?;
+        self.commit_bumped(tx).await?;
         Ok(())
     }
 
@@ -972,8 +987,18 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        self.commit_bumped(tx).await?;
         Ok(())
+    }
+
+    async fn generation(&self) -> Result<Generation> {
+        // Own bumps first: one committed between the two reads makes `value - own` larger,
+        // which reads as another writer (the safe mistake).
+        let own = self.bumped.load(Ordering::SeqCst);
+        let value = sqlx::query_scalar("SELECT value FROM generation WHERE id = 0")
+            .fetch_one(&self.writer)
+            .await?;
+        Ok(Generation { value, own })
     }
 
     async fn is_suppressed(&self, tenant: &str, email_hash: &str) -> Result<bool> {
@@ -1087,6 +1112,27 @@ mod tests {
     crate::store_conformance_suite!(async {
         SqliteStore::open_url("sqlite::memory:").await.unwrap()
     });
+
+    /// Another handle on the same file (another process) moves the generation without owning
+    /// the bump, and reopening keeps the value.
+    #[tokio::test]
+    async fn another_writer_shows_in_the_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let other = SqliteStore::open(dir.path()).await.unwrap();
+        other.rewrite_events("a", &[]).await.unwrap();
+        let seen = store.generation().await.unwrap();
+        assert_eq!((seen.value, seen.own), (1, 0));
+        store.rewrite_events("a", &[]).await.unwrap();
+        let seen = store.generation().await.unwrap();
+        assert_eq!((seen.value, seen.own), (2, 1));
+        store.close().await;
+        other.close().await;
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let seen = store.generation().await.unwrap();
+        assert_eq!((seen.value, seen.own), (2, 0));
+        store.close().await;
+    }
 
     #[tokio::test]
     async fn a_store_on_disk_survives_reopening() {
