@@ -12,7 +12,7 @@
 use crate::Timestamp;
 
 /// Ranking parameters.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AffinityParams {
     /// Half-life of an interaction's weight, in days.
     pub half_life_days: f64,
@@ -85,7 +85,7 @@ fn week_start(week: u16) -> u32 {
 
 /// Mentions either way per week, newest first: `[0]` is week `week`, `[k]` the week `k` before.
 /// Counts saturate at 255 a week.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 struct Weekly {
     week: u16,
     out: [u8; RECENT_WEEKS],
@@ -156,7 +156,7 @@ pub struct RecentMentions {
 }
 
 /// One person's tie to another.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tie {
     /// The other person.
     pub to: u32,
@@ -204,7 +204,7 @@ impl Tie {
 }
 
 /// Directed affinities between people identified by dense indices.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct AffinityGraph {
     params: AffinityParams,
     lambda_per_s: f64,

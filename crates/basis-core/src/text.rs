@@ -40,7 +40,7 @@ fn head(w: &str) -> u64 {
 
 /// A folded word with its head packed into an integer: prefix tests and ordering on the head
 /// need no pointer chase, and only words longer than the head look at the rest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Word {
     head: u64,
     word: Box<str>,

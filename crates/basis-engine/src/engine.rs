@@ -37,6 +37,11 @@ pub struct EngineConfig {
     pub ledger_flush_every: Duration,
     /// Ranking parameters of the interaction graph (the half-life of an interaction's weight).
     pub affinity: basis_core::affinity::AffinityParams,
+    /// Where the interaction graph is written on a clean stop and taken from at the next start
+    /// (see `snapshot`); none: every start replays the whole log. Only the server sets it: a
+    /// command that opens the engine for a moment has no graph worth writing and must not take
+    /// the server's.
+    pub graph_snapshot: Option<std::path::PathBuf>,
 }
 
 impl Default for EngineConfig {
@@ -45,6 +50,7 @@ impl Default for EngineConfig {
             max_wait: Duration::from_secs(5),
             ledger_flush_every: Duration::from_secs(10),
             affinity: basis_core::affinity::AffinityParams::default(),
+            graph_snapshot: None,
         }
     }
 }
@@ -103,6 +109,12 @@ pub(crate) struct Inner {
     pub(crate) last_snapshot: std::sync::Mutex<std::time::Instant>,
     /// The log's end when the engine opened: ready once both projections have applied it.
     seq_at_start: i64,
+    /// People-generation bumps by other writers when the engine opened; if it moves, the graph
+    /// misses their writes and no snapshot of it is written (see `snapshot`).
+    others_generation: i64,
+    /// Held (shared) by each people write from its store write until the graph has applied it;
+    /// the snapshot is written under the exclusive side.
+    people_writes: tokio::sync::RwLock<()>,
     /// Latched on the first time the projections reached `seq_at_start`, so ordinary lag under
     /// load does not take the process out of rotation.
     ready: std::sync::atomic::AtomicBool,
@@ -157,10 +169,29 @@ impl Engine {
             .into_bytes();
         let cursor = activity.applied();
         let (watermark, _) = watch::channel(cursor);
-        let (graph_watermark, _) = watch::channel(0);
-        let graph = load_people(store.as_ref(), config.affinity, None).await?;
         let seq_at_start = store.last_seq().await?;
-        Ok(Engine {
+        // Read before the people are: a write landing in between shows as another writer's.
+        let generation = store.generation().await?;
+        let taken = match config.graph_snapshot.as_deref() {
+            Some(path) => {
+                crate::snapshot::load(
+                    path,
+                    store.as_ref(),
+                    &config.affinity,
+                    seq_at_start,
+                    generation.value,
+                )
+                .await?
+            }
+            None => None,
+        };
+        let from_snapshot = taken.is_some();
+        let graph = match taken {
+            Some(graph) => graph,
+            None => load_people(store.as_ref(), config.affinity, None).await?,
+        };
+        let (graph_watermark, _) = watch::channel(graph.applied);
+        let engine = Engine {
             inner: Arc::new(Inner {
                 store,
                 policy,
@@ -178,12 +209,87 @@ impl Engine {
                 graph_watermark: Arc::new(graph_watermark),
                 last_snapshot: std::sync::Mutex::new(std::time::Instant::now()),
                 seq_at_start,
+                others_generation: generation.value - generation.own,
+                people_writes: tokio::sync::RwLock::new(()),
                 ready: std::sync::atomic::AtomicBool::new(false),
                 token_key,
                 hook_cache: RwLock::new(HashMap::new()),
                 identity_cache: RwLock::new(HashMap::new()),
                 watermark: Arc::new(watermark),
             }),
+        };
+        if from_snapshot {
+            engine.regate_graph().await?;
+        }
+        Ok(engine)
+    }
+
+    /// After a snapshot is loaded: everyone with ties is put to the gate again, as a replay
+    /// would do, and the ties of those now refused are dropped (a policy changed while the
+    /// process was stopped takes effect).
+    async fn regate_graph(&self) -> Result<(), EngineError> {
+        let now = self.now();
+        let tied = self.read_graph(GraphState::tied_people);
+        let mut refused = Vec::new();
+        for (tenant, person) in tied {
+            if !self
+                .allows_any(&tenant, &person, &crate::graph::TIE_PURPOSES, now)
+                .await?
+            {
+                refused.push((tenant, person));
+            }
+        }
+        self.write_graph(|g| {
+            for (tenant, person) in &refused {
+                g.tenant_mut(tenant).forget_ties(person);
+            }
+        });
+        let applied = self.read_graph(|g| g.applied);
+        tracing::info!(
+            seq = applied,
+            refused = refused.len(),
+            "interaction graph taken from its snapshot; replaying the log after it"
+        );
+        Ok(())
+    }
+
+    /// Writes the interaction graph for the next start to take (a clean stop); `None` when no
+    /// snapshot is configured, or when another process changed people while this one ran (its
+    /// writes are not in this graph).
+    ///
+    /// # Errors
+    /// Store or file-system failures (then the next start replays the log).
+    pub async fn save_graph(&self) -> Result<Option<u64>, EngineError> {
+        let Some(path) = self.inner.config.graph_snapshot.clone() else {
+            return Ok(None);
+        };
+        let _people = self.inner.people_writes.write().await;
+        let _guard = self.inner.projection_lock.lock().await;
+        let generation = self.store().generation().await?;
+        if generation.value - generation.own != self.inner.others_generation {
+            tracing::warn!(
+                "another process changed people while this one ran; no graph snapshot, the next start replays the log"
+            );
+            return Ok(None);
+        }
+        let applied = self.read_graph(|g| g.applied);
+        let anchor = match applied {
+            0 => None,
+            seq => self
+                .store()
+                .events_after(None, seq - 1, 1)
+                .await?
+                .into_iter()
+                .next()
+                .map(|e| e.id),
+        };
+        let written = self
+            .read_graph(|g| crate::snapshot::write(&path, g, generation.value, anchor.as_deref()));
+        written.map(Some).map_err(|e| {
+            EngineError::Store(basis_store::StoreError::DataDir {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })
         })
     }
 
@@ -580,6 +686,8 @@ impl Engine {
         input: PersonInput,
     ) -> Result<(Person, PutPerson), EngineError> {
         let person = input.into_person(id).map_err(EngineError::Invalid)?;
+        // Until the graph has applied it, identities merged in included (see `people_writes`).
+        let _people = self.inner.people_writes.read().await;
         let before = self.store().person(tenant, id).await?;
         let outcome = self
             .store()
@@ -685,6 +793,7 @@ impl Engine {
     /// [`EngineError::LegalHold`], [`EngineError::PersonNotFound`], store failure.
     pub async fn erase_person(&self, actor: &Actor<'_>, id: &str) -> Result<(), EngineError> {
         let tenant = actor.tenant;
+        let _people = self.inner.people_writes.read().await;
         let person = self.person(tenant, id).await?;
         if let Some(hold) = self
             .store()
@@ -719,9 +828,14 @@ impl Engine {
             .await?;
         self.with_activity(|a| a.purge(tenant, id));
         self.write_graph(|g| g.tenant_mut(tenant).erase(id));
+        if let Some(path) = &self.inner.config.graph_snapshot {
+            // None is left while a server runs; if one were, no copy of the person may stay.
+            crate::snapshot::discard(path);
+        }
         self.inner.subjects.invalidate(tenant, id);
         self.forget_identities();
         drop(_guard);
+        drop(_people);
         self.audit(
             actor,
             Some(id),

@@ -93,7 +93,7 @@ pub mod role {
 }
 
 /// What ranking needs of a registered person.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Profile {
     /// Person id.
     pub id: Box<str>,
@@ -130,7 +130,7 @@ impl Profile {
 }
 
 /// Who may see an object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Vis {
     /// Everyone in the workspace.
     Public,
@@ -249,7 +249,7 @@ impl GraphEvent<'_> {
 }
 
 /// A person's part in an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Participant {
     /// Person index.
     pub person: u32,
@@ -325,7 +325,7 @@ impl Participant {
 }
 
 /// A piece of content.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ObjectEntry {
     /// Id in the source tool.
     pub id: Box<str>,
@@ -357,7 +357,7 @@ impl ObjectEntry {
 }
 
 /// A space, project, board, repository or channel.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Container {
     /// People added to it.
     pub members: Vec<u32>,
@@ -367,7 +367,7 @@ pub struct Container {
 }
 
 /// One tenant's graph.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct TenantGraph {
     ids: HashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
@@ -1142,7 +1142,7 @@ fn truncate(s: &str, max: usize) -> &str {
 }
 
 /// Every tenant's graph and the log position applied.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct GraphState {
     tenants: HashMap<String, TenantGraph>,
     pub(crate) applied: i64,
@@ -1189,6 +1189,27 @@ impl GraphState {
     /// Puts a tenant's graph in place of the one it had.
     pub fn put_tenant(&mut self, tenant: &str, graph: TenantGraph) {
         self.tenants.insert(tenant.to_owned(), graph);
+    }
+
+    /// The ranking parameters.
+    pub fn params(&self) -> &AffinityParams {
+        &self.params
+    }
+
+    /// (tenant, person) for everyone who has ties: whom a loaded snapshot puts to the gate.
+    pub(crate) fn tied_people(&self) -> Vec<(String, String)> {
+        self.tenants
+            .iter()
+            .flat_map(|(tenant, g)| {
+                g.names
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| {
+                        u32::try_from(*i).is_ok_and(|i| !g.affinity.ties(i).is_empty())
+                    })
+                    .map(|(_, id)| (tenant.clone(), id.to_string()))
+            })
+            .collect()
     }
 }
 

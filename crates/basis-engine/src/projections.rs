@@ -531,7 +531,14 @@ pub(crate) async fn ties_allowed<'e>(
 }
 
 /// Runs the graph worker until `shutdown` turns true: steps while there is work, then waits to
-/// be woken by an append.
+/// be woken by an append; on the way out it writes the graph for the next start to take.
 pub async fn run_graph(worker: GraphWorker, shutdown: watch::Receiver<bool>) {
     drive(&worker, shutdown).await;
+    match worker.engine.save_graph().await {
+        Ok(Some(bytes)) => tracing::info!(bytes, "interaction graph written for the next start"),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "graph snapshot not written; the next start replays the log");
+        }
+    }
 }

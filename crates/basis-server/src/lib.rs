@@ -50,6 +50,19 @@ pub struct ServerConfig {
     pub engine: EngineConfig,
 }
 
+impl ServerConfig {
+    /// The configuration as `basis serve` runs it: the interaction graph is written to the data
+    /// directory on a clean stop and taken from there at the next start (the other commands
+    /// leave that file alone).
+    #[must_use]
+    pub fn serving(mut self) -> ServerConfig {
+        if self.engine.graph_snapshot.is_none() {
+            self.engine.graph_snapshot = Some(self.data_dir.join(basis_engine::GRAPH_SNAPSHOT));
+        }
+        self
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
@@ -209,6 +222,7 @@ impl Application {
     /// Policy, store, engine or bind failures.
     pub async fn build(config: ServerConfig) -> Result<Application, ServerError> {
         let lock = lock_data_dir(&config.data_dir)?;
+        let config = config.serving();
         let (engine, store) = open_engine(&config, Arc::new(SystemClock)).await?;
         let listener = TcpListener::bind(config.listen).await?;
         let mut app = Application::with_engine(listener, engine, config);

@@ -315,7 +315,8 @@ pub struct Generation {
     /// Bumps committed by anyone, ever.
     pub value: i64,
     /// Of those, the ones committed through this handle (and its clones) since it was opened:
-    /// `value - own` moving means another process wrote.
+    /// `value - own` moving means someone else wrote. An engine that keeps people data outside
+    /// the store relies on this, so it must be the only engine on its handle.
     pub own: i64,
 }
 

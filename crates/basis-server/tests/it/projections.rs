@@ -29,7 +29,7 @@ fn batch(from: usize, to: usize) -> Vec<basis_store::NewEvent> {
 
 /// The engine over the store in `dir`, its clock at [`T0`].
 async fn open(dir: &std::path::Path) -> (basis_engine::Engine, basis_store::SqliteStore) {
-    open_engine(&config(dir), Arc::new(ManualClock::new(at(T0))))
+    open_engine(&config(dir).serving(), Arc::new(ManualClock::new(at(T0))))
         .await
         .unwrap()
 }
@@ -290,4 +290,237 @@ async fn a_second_server_on_the_same_data_directory_is_refused() {
     basis_server::Application::build(config(dir.path()))
         .await
         .unwrap();
+}
+
+fn mentions(from: usize, to: usize, who: &str) -> Vec<basis_store::NewEvent> {
+    let body: Vec<_> = (from..to)
+        .map(|i| json!({ "id": format!("mn{i}"), "type": "comment.created", "at": "2026-10-30T10:00:00Z", "actor": "u-ann", "mentions": [who] }))
+        .collect();
+    basis_engine::ingest::parse_batch(&serde_json::to_string(&body).unwrap(), false).unwrap()
+}
+
+fn bob() -> basis_core::person::PersonInput {
+    basis_core::person::PersonInput {
+        name: Some("Bob Brown".into()),
+        ..basis_core::person::PersonInput::default()
+    }
+}
+
+fn mentioned(engine: &basis_engine::Engine, who: &str) -> Option<u32> {
+    engine.read_graph(|g| {
+        let g = g.tenant("acme")?;
+        let tie = g.affinity.tie(g.index("u-ann")?, g.index(who)?)?;
+        Some(tie.recent_mentions(at(T0)).out)
+    })
+}
+
+/// Stops cleanly with the graph at seq 3 and adds one event to the log while stopped. Bob is
+/// registered by this process while it runs (its own people write).
+async fn stopped_with_a_snapshot(dir: &std::path::Path) {
+    let (engine, store) = open(dir).await;
+    engine
+        .ingest("acme", mentions(0, 3, "u-bob"))
+        .await
+        .unwrap();
+    engine.put_person("acme", "u-bob", bob()).await.unwrap();
+    let worker = engine.graph_worker();
+    while let Outcome::Applied { .. } = worker.try_execute_next().await.unwrap() {}
+    assert!(engine.save_graph().await.unwrap().unwrap() > 0);
+    drop(engine);
+    store.close().await;
+    // While stopped, the log grows (as `basis import` writes it).
+    let store = basis_store::SqliteStore::open(dir).await.unwrap();
+    basis_store::Store::append_events(&store, "acme", &mentions(3, 4, "u-cat"))
+        .await
+        .unwrap();
+    store.close().await;
+}
+
+/// A clean stop writes the graph; the next start takes it (deleting the file before anything
+/// else) and replays only the log after it — to the same graph a full replay gives.
+#[tokio::test]
+async fn a_restart_takes_the_graph_from_its_snapshot_and_replays_only_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    stopped_with_a_snapshot(dir.path()).await;
+    let (engine, store) = open(dir.path()).await;
+    assert!(
+        !dir.path().join(basis_engine::GRAPH_SNAPSHOT).exists(),
+        "taken: gone once read"
+    );
+    assert_eq!(engine.readiness().graph_seq, 3, "starts where it stopped");
+    assert_eq!(mentioned(&engine, "u-bob"), Some(3));
+    assert_eq!(
+        engine.graph_worker().try_execute_next().await.unwrap(),
+        Outcome::Applied { events: 1, seq: 4 },
+        "only what came after"
+    );
+    assert_eq!(mentioned(&engine, "u-cat"), Some(1));
+    drop(engine);
+    store.close().await;
+
+    // A snapshot that cannot be read is dropped and the whole log replayed.
+    std::fs::write(
+        dir.path().join(basis_engine::GRAPH_SNAPSHOT),
+        b"{\"format\":1,",
+    )
+    .unwrap();
+    let (engine, store) = open(dir.path()).await;
+    assert!(!dir.path().join(basis_engine::GRAPH_SNAPSHOT).exists());
+    assert_eq!(engine.readiness().graph_seq, 0);
+    assert_eq!(
+        engine.graph_worker().try_execute_next().await.unwrap(),
+        Outcome::Applied { events: 4, seq: 4 }
+    );
+    assert_eq!(mentioned(&engine, "u-bob"), Some(3));
+    store.close().await;
+}
+
+/// A snapshot is put to the gate again when taken: under a policy changed while the process
+/// was stopped — the purposes that use ties now need consent nobody gave — it brings no ties
+/// back, as a replay would not.
+#[tokio::test]
+async fn a_snapshot_taken_under_a_changed_policy_is_gated_again() {
+    let dir = tempfile::tempdir().unwrap();
+    stopped_with_a_snapshot(dir.path()).await;
+    let mut policy = basis_core::policy::DEFAULT_POLICY_TOML.to_owned();
+    for key in [
+        "functional.service.improve.mentions",
+        "personalize.content.connections",
+        "personalize.content.recommendations",
+    ] {
+        let line = format!("key = \"{key}\"\n");
+        assert!(policy.contains(&line), "{key}");
+        policy = policy.replace(
+            &line,
+            &format!("{line}basis = {{ default = \"consent\" }}\n"),
+        );
+    }
+    let file = dir.path().join("policy.toml");
+    std::fs::write(&file, policy).unwrap();
+    let config = ServerConfig {
+        policy_path: Some(file),
+        ..config(dir.path())
+    }
+    .serving();
+    let (engine, store) = open_engine(&config, Arc::new(ManualClock::new(at(T0))))
+        .await
+        .unwrap();
+    assert_eq!(engine.readiness().graph_seq, 3, "the snapshot was taken");
+    assert_eq!(
+        mentioned(&engine, "u-bob"),
+        None,
+        "but its ties were refused"
+    );
+    store.close().await;
+}
+
+/// A snapshot from another log (another store, a restored backup) is not used: the event at
+/// its position is not the one it names.
+#[tokio::test]
+async fn a_snapshot_of_another_log_is_not_used() {
+    let first = tempfile::tempdir().unwrap();
+    stopped_with_a_snapshot(first.path()).await;
+    let other = tempfile::tempdir().unwrap();
+    let store = basis_store::SqliteStore::open(other.path()).await.unwrap();
+    basis_store::Store::append_events(&store, "acme", &mentions(10, 14, "u-dan"))
+        .await
+        .unwrap();
+    store.close().await;
+    std::fs::copy(
+        first.path().join(basis_engine::GRAPH_SNAPSHOT),
+        other.path().join(basis_engine::GRAPH_SNAPSHOT),
+    )
+    .unwrap();
+    let (engine, store) = open(other.path()).await;
+    assert!(!other.path().join(basis_engine::GRAPH_SNAPSHOT).exists());
+    assert_eq!(engine.readiness().graph_seq, 0, "replays its own log");
+    assert_eq!(mentioned(&engine, "u-bob"), None);
+    store.close().await;
+}
+
+/// The snapshot holds personal data: only the service's user may read it, and a half-written
+/// one (a stop interrupted) is removed at the next start.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_snapshot_is_private_and_a_half_written_one_is_removed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    stopped_with_a_snapshot(dir.path()).await;
+    let file = dir.path().join(basis_engine::GRAPH_SNAPSHOT);
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "{mode:o}");
+    let half = dir.path().join("graph.snapshot.tmp");
+    std::fs::write(&half, b"{\"format\":1,\"graph\":").unwrap();
+    let (_engine, store) = open(dir.path()).await;
+    assert!(!half.exists());
+    store.close().await;
+}
+
+/// Another process on the same store erases Bob while the server is stopped (a command, or a
+/// second server on a shared store): the people generation moves, so the next start does not
+/// take the snapshot that still holds Bob's ties — it replays the log, where he is erased. A
+/// command that opens the engine for a moment leaves the file alone.
+#[tokio::test]
+async fn a_snapshot_is_not_used_once_another_process_changed_people() {
+    let dir = tempfile::tempdir().unwrap();
+    stopped_with_a_snapshot(dir.path()).await;
+    let file = dir.path().join(basis_engine::GRAPH_SNAPSHOT);
+    let (other, store) = open_engine(&config(dir.path()), Arc::new(ManualClock::new(at(T0))))
+        .await
+        .unwrap();
+    assert!(
+        file.exists(),
+        "a command does not take the server's snapshot"
+    );
+    let actor = basis_engine::Actor {
+        tenant: "acme",
+        name: "cli",
+    };
+    other.erase_person(&actor, "u-bob").await.unwrap();
+    drop(other);
+    store.close().await;
+
+    let (engine, store) = open(dir.path()).await;
+    assert!(!file.exists());
+    assert_eq!(engine.readiness().graph_seq, 0, "replays the whole log");
+    let worker = engine.graph_worker();
+    while let Outcome::Applied { .. } = worker.try_execute_next().await.unwrap() {}
+    assert_eq!(mentioned(&engine, "u-bob"), None, "the erasure holds");
+    assert_eq!(mentioned(&engine, "u-cat"), Some(1));
+    store.close().await;
+}
+
+/// A server that sees another writer change people while it runs writes no snapshot: its graph
+/// never applied that write. Its own people writes do not stop it.
+#[tokio::test]
+async fn no_snapshot_is_written_when_people_changed_behind_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store) = open(dir.path()).await;
+    engine
+        .ingest("acme", mentions(0, 2, "u-bob"))
+        .await
+        .unwrap();
+    engine.put_person("acme", "u-bob", bob()).await.unwrap();
+    assert!(
+        engine.save_graph().await.unwrap().is_some(),
+        "its own writes are in its graph"
+    );
+    // Taken again, as the next start would, to leave the directory as a running server has it.
+    drop(engine);
+    store.close().await;
+    let (engine, store) = open(dir.path()).await;
+    let other = basis_store::SqliteStore::open(dir.path()).await.unwrap();
+    let mut renamed = basis_store::Store::person(&other, "acme", "u-bob")
+        .await
+        .unwrap()
+        .unwrap();
+    renamed.name = Some("Robert Brown".into());
+    basis_store::Store::put_person(&other, "acme", &renamed, at(T0))
+        .await
+        .unwrap()
+        .unwrap();
+    other.close().await;
+    assert_eq!(engine.save_graph().await.unwrap(), None);
+    assert!(!dir.path().join(basis_engine::GRAPH_SNAPSHOT).exists());
+    store.close().await;
 }

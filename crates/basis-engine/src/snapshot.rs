@@ -1,0 +1,227 @@
+//! The interaction graph's shutdown snapshot. The graph lives in memory; without this, a restart
+//! replays the whole log into it. When `basis serve` stops cleanly it writes the graph, with the
+//! log position it stands at, to one file in the data directory; the next server **takes** the
+//! file — reads it and deletes it before anything else — and replays only the log after that
+//! position.
+//!
+//! Why it cannot bring back what it should not:
+//! - **People generation.** The store counts every write that changes what the graph derives
+//!   about people (profiles, identities, erasures, merges) in the same transaction as the write
+//!   ([`basis_store::Generation`]). The snapshot names the generation its graph reflects, and it
+//!   is used only while the store is still at that generation. A write by anyone else — another
+//!   process on the same store, `basis demo` while the server was stopped — moves the generation
+//!   and the next start replays the log. A process that sees another writer's bump while it runs
+//!   writes no snapshot at all.
+//! - **Own writes are in it.** Every people write of this process holds the engine's
+//!   people-write lock from its store write until the graph has applied it; the snapshot is
+//!   written under the exclusive side, so it never names a generation whose write the graph has
+//!   not applied.
+//! - **Taken, not kept.** The file exists only while no server runs: it is deleted when read,
+//!   so the graph is not kept at rest longer than needed, and nothing done while a server runs
+//!   can be undone by a stale copy. A server killed before it stops cleanly leaves no file.
+//! - **Same build, same log.** It is used only if written by the same build and format with the
+//!   same ranking parameters, if the log still holds its position and the event there is the one
+//!   it names (a restored backup or another store does not match).
+//! - **Gated again.** After loading, every person with ties is put to the gate again, as a
+//!   replay would (an objection recorded, or a policy changed, while stopped takes effect).
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::graph::GraphState;
+
+/// Bumped whenever the graph's layout changes: an older file is then ignored.
+const FORMAT: u32 = 2;
+
+/// The build that wrote it: what the graph derives (the free-mail list behind organizations,
+/// the weights of interactions) may change between releases without the layout changing.
+const BUILD: &str = env!("CARGO_PKG_VERSION");
+
+/// The file's name in the data directory.
+pub const FILE_NAME: &str = "graph.snapshot";
+
+#[derive(Serialize)]
+struct Written<'a> {
+    format: u32,
+    build: &'a str,
+    /// The people generation the graph reflects.
+    generation: i64,
+    /// Id of the event at the graph's position (none at position 0).
+    anchor: Option<&'a str>,
+    graph: &'a GraphState,
+}
+
+/// A snapshot as read.
+#[derive(Deserialize)]
+struct Taken {
+    format: u32,
+    build: String,
+    generation: i64,
+    anchor: Option<String>,
+    graph: GraphState,
+}
+
+impl Taken {
+    /// Why it cannot stand for the store as it is now, if it cannot.
+    fn unfit(
+        &self,
+        params: &basis_core::affinity::AffinityParams,
+        last_seq: i64,
+        generation: i64,
+    ) -> Option<&'static str> {
+        if self.format != FORMAT || self.build != BUILD {
+            Some("written by another build")
+        } else if self.graph.params() != params {
+            Some("written with other ranking parameters")
+        } else if self.generation != generation {
+            Some("people changed since it was written")
+        } else if self.graph.applied > last_seq {
+            Some("ahead of this log")
+        } else {
+            None
+        }
+    }
+}
+
+/// Takes the snapshot at `path` (see [`take`]) and returns its graph if it stands for `store`
+/// now: same build and parameters, the people generation unchanged, and the log holding its
+/// position with the event it names there. Otherwise says why in the log; the caller replays.
+///
+/// # Errors
+/// Store failures.
+pub(crate) async fn load(
+    path: &Path,
+    store: &dyn basis_store::Store,
+    params: &basis_core::affinity::AffinityParams,
+    last_seq: i64,
+    generation: i64,
+) -> Result<Option<GraphState>, basis_store::StoreError> {
+    let Some(taken) = take(path) else {
+        return Ok(None);
+    };
+    if let Some(why) = taken.unfit(params, last_seq, generation) {
+        tracing::warn!(why, "graph snapshot not used; replaying the log");
+        return Ok(None);
+    }
+    let anchor = match taken.graph.applied {
+        0 => None,
+        seq => store
+            .events_after(None, seq - 1, 1)
+            .await?
+            .into_iter()
+            .next()
+            .filter(|e| e.seq == seq)
+            .map(|e| e.id),
+    };
+    if anchor != taken.anchor {
+        tracing::warn!(
+            why = "the log differs at its position",
+            "graph snapshot not used; replaying the log"
+        );
+        return Ok(None);
+    }
+    Ok(Some(taken.graph))
+}
+
+/// Writes `graph`, which reflects people `generation`, to `path` atomically (a temporary file
+/// beside it, flushed to disk, renamed, the directory flushed); the bytes written.
+///
+/// # Errors
+/// File-system failures; no file is left half-written.
+pub(crate) fn write(
+    path: &Path,
+    graph: &GraphState,
+    generation: i64,
+    anchor: Option<&str>,
+) -> std::io::Result<u64> {
+    let tmp = temporary(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        // Personal data: readable by the service's user only.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(&tmp)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    serde_json::to_writer(
+        &mut out,
+        &Written {
+            format: FORMAT,
+            build: BUILD,
+            generation,
+            anchor,
+            graph,
+        },
+    )?;
+    out.flush()?;
+    let file = out
+        .into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?;
+    file.sync_all()?;
+    let bytes = file.metadata()?.len();
+    std::fs::rename(&tmp, path)?;
+    sync_parent(path)?;
+    Ok(bytes)
+}
+
+fn temporary(path: &Path) -> std::path::PathBuf {
+    path.with_extension("snapshot.tmp")
+}
+
+/// Flushes the directory holding `path`, so a rename or removal in it survives a crash.
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Reads the snapshot at `path` and deletes it, durably; `None` when there is none or it cannot
+/// be read (said in the log). Deleted before it is parsed, so a failure later cannot leave it to
+/// be read twice.
+fn take(path: &Path) -> Option<Taken> {
+    // What a stop interrupted while writing is not left lying about.
+    let _ = std::fs::remove_file(temporary(path));
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(error) => {
+            tracing::warn!(%error, "graph snapshot unreadable; replaying the log");
+            let _ = std::fs::remove_file(path);
+            return None;
+        }
+    };
+    if let Err(error) = std::fs::remove_file(path).and_then(|()| sync_parent(path)) {
+        // Not using a file that could be read again by the next start.
+        tracing::warn!(%error, "graph snapshot could not be removed; replaying the log");
+        return None;
+    }
+    match serde_json::from_slice::<Taken>(&bytes) {
+        Ok(taken) => Some(taken),
+        Err(error) => {
+            tracing::warn!(%error, "graph snapshot not readable; replaying the log");
+            None
+        }
+    }
+}
+
+/// Removes a snapshot left at `path`, durably (an erasure: no copy of the person may stay).
+pub(crate) fn discard(path: &Path) {
+    match std::fs::remove_file(path).and_then(|()| sync_parent(path)) {
+        Ok(()) => tracing::info!("graph snapshot discarded"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => tracing::error!(%error, "graph snapshot could not be discarded"),
+    }
+}
