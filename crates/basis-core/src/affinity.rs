@@ -207,18 +207,49 @@ impl Tie {
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct AffinityGraph {
     params: AffinityParams,
+    /// Derived from `params`; not written (recomputed by [`AffinityGraph::loaded`]).
+    #[serde(skip)]
     lambda_per_s: f64,
     ties: Vec<Vec<Tie>>,
     len: usize,
 }
 
+/// The decay rate per second for a half-life.
+fn decay_rate(params: &AffinityParams) -> f64 {
+    std::f64::consts::LN_2 / (params.half_life_days * 86_400.0).max(1.0)
+}
+
 impl AffinityGraph {
+    /// After deserializing: recomputes what is derived from the parameters rather than stored,
+    /// and checks every tie points at one of `people` and lists are sorted.
+    ///
+    /// # Errors
+    /// A description of the first inconsistency.
+    pub fn loaded(&mut self, people: usize) -> Result<(), String> {
+        self.lambda_per_s = decay_rate(&self.params);
+        if self.ties.len() > people {
+            return Err(format!("ties for {} of {people} people", self.ties.len()));
+        }
+        let mut len = 0;
+        for list in &self.ties {
+            if list.iter().any(|t| t.to as usize >= people)
+                || list.windows(2).any(|w| w[0].to >= w[1].to)
+            {
+                return Err("a tie to nobody, or out of order".into());
+            }
+            len += list.len();
+        }
+        if len != self.len {
+            return Err(format!("{len} ties counted as {}", self.len));
+        }
+        Ok(())
+    }
+
     /// An empty graph.
     pub fn new(params: AffinityParams) -> Self {
-        let half_life_s = params.half_life_days * 86_400.0;
         AffinityGraph {
             params,
-            lambda_per_s: std::f64::consts::LN_2 / half_life_s.max(1.0),
+            lambda_per_s: decay_rate(&params),
             ties: Vec::new(),
             len: 0,
         }

@@ -1,6 +1,6 @@
 //! [`Engine`]: the services the API calls. Cheap to clone (one `Arc`).
 
-use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use basis_store::{
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, Notify, oneshot, watch};
 
+use crate::cache::ReadThrough;
 use crate::error::EngineError;
 use crate::graph::GraphState;
 use crate::keys;
@@ -37,11 +38,13 @@ pub struct EngineConfig {
     pub ledger_flush_every: Duration,
     /// Ranking parameters of the interaction graph (the half-life of an interaction's weight).
     pub affinity: basis_core::affinity::AffinityParams,
-    /// Where the interaction graph is written on a clean stop and taken from at the next start
-    /// (see `snapshot`); none: every start replays the whole log. Only the server sets it: a
-    /// command that opens the engine for a moment has no graph worth writing and must not take
-    /// the server's.
+    /// Where the interaction graph's snapshot lives (see `snapshot`), for every engine opened on
+    /// a data directory: an erasure discards a file left there.
     pub graph_snapshot: Option<std::path::PathBuf>,
+    /// Whether this engine takes the snapshot at start and writes it on a clean stop. Only the
+    /// server does: a command that opens the engine for a moment has no graph worth writing and
+    /// must not take the server's. Without it every start replays the whole log.
+    pub keep_graph_snapshot: bool,
 }
 
 impl Default for EngineConfig {
@@ -51,35 +54,17 @@ impl Default for EngineConfig {
             ledger_flush_every: Duration::from_secs(10),
             affinity: basis_core::affinity::AffinityParams::default(),
             graph_snapshot: None,
+            keep_graph_snapshot: false,
         }
     }
 }
 
-/// Bounds of the read-through caches (cleared whole when full; entries reload on demand).
+/// Bounds of the read-through caches (cleared whole when full; entries reload on demand) and
+/// how long an entry is trusted (changes by another process are seen within that).
 const MAX_CACHED_KEYS: usize = 10_000;
-
-/// A value from a read-through cache.
-pub(crate) fn cached<K: std::hash::Hash + Eq, V: Clone>(
-    cache: &RwLock<HashMap<K, V>>,
-    key: &K,
-) -> Option<V> {
-    cache.read().ok().and_then(|c| c.get(key).cloned())
-}
-
-/// Stores a value in a read-through cache, clearing it first when it holds `max` entries.
-pub(crate) fn remember<K: std::hash::Hash + Eq, V>(
-    cache: &RwLock<HashMap<K, V>>,
-    key: K,
-    value: V,
-    max: usize,
-) {
-    if let Ok(mut c) = cache.write() {
-        if c.len() >= max {
-            c.clear();
-        }
-        c.insert(key, value);
-    }
-}
+const MAX_CACHED_HOOKS: usize = 10_000;
+const MAX_CACHED_IDENTITIES: usize = 200_000;
+const CACHE_TTL: Duration = Duration::from_secs(30);
 
 /// Most events one group commit writes.
 const MAX_EVENTS_PER_COMMIT: usize = 20_000;
@@ -98,7 +83,7 @@ pub(crate) struct Inner {
     config: EngineConfig,
     subjects: SubjectCache,
     ledger: Ledger,
-    keys: RwLock<HashMap<String, ApiKeyRecord>>,
+    keys: ReadThrough<String, ApiKeyRecord>,
     pub(crate) appended: Arc<Notify>,
     pub(crate) projection_lock: Mutex<()>,
     queue: std::sync::Mutex<Vec<IngestJob>>,
@@ -109,20 +94,23 @@ pub(crate) struct Inner {
     pub(crate) last_snapshot: std::sync::Mutex<std::time::Instant>,
     /// The log's end when the engine opened: ready once both projections have applied it.
     seq_at_start: i64,
-    /// People-generation bumps by other writers when the engine opened; if it moves, the graph
-    /// misses their writes and no snapshot of it is written (see `snapshot`).
-    others_generation: i64,
-    /// Held (shared) by each people write from its store write until the graph has applied it;
-    /// the snapshot is written under the exclusive side.
-    people_writes: tokio::sync::RwLock<()>,
+    /// A random id kept in the store: a graph snapshot names the store it was taken from.
+    store_id: String,
+    /// People-generation bumps by other writers when the engine opened; if that moves, the
+    /// graph misses their writes and no snapshot of it is written (see `snapshot`).
+    foreign_bumps_at_open: i64,
+    /// People-generation bumps this engine made and the graph has applied, counted after the
+    /// graph applied them: fewer than the store counts through its handle means a write stopped
+    /// between the two (an error, a dropped request), and no snapshot is written.
+    people_applied: std::sync::atomic::AtomicI64,
     /// Latched on the first time the projections reached `seq_at_start`, so ordinary lag under
     /// load does not take the process out of rotation.
     ready: std::sync::atomic::AtomicBool,
     token_key: Vec<u8>,
     /// Webhook settings per (tenant, source); cleared when one is set.
-    pub(crate) hook_cache: RwLock<HashMap<(String, String), Option<basis_store::HookSettings>>>,
+    pub(crate) hook_cache: ReadThrough<(String, String), Option<basis_store::HookSettings>>,
     /// Source identity (`tenant`, `slack:U1`) -> person, or none yet; cleared on people writes.
-    pub(crate) identity_cache: RwLock<HashMap<(String, String), Option<String>>>,
+    pub(crate) identity_cache: ReadThrough<(String, String), Option<String>>,
     watermark: Arc<watch::Sender<i64>>,
 }
 
@@ -170,20 +158,25 @@ impl Engine {
         let cursor = activity.applied();
         let (watermark, _) = watch::channel(cursor);
         let seq_at_start = store.last_seq().await?;
+        let store_id = store
+            .init_setting(
+                "store_id",
+                &keys::generate().map_err(|e| EngineError::invalid("key", e.to_string()))?,
+            )
+            .await?;
         // Read before the people are: a write landing in between shows as another writer's.
         let generation = store.generation().await?;
         let taken = match config.graph_snapshot.as_deref() {
-            Some(path) => {
-                crate::snapshot::load(
-                    path,
-                    store.as_ref(),
-                    &config.affinity,
-                    seq_at_start,
-                    generation.value,
-                )
-                .await?
+            Some(path) if config.keep_graph_snapshot => {
+                let expected = crate::snapshot::Expected {
+                    store_id: &store_id,
+                    params: &config.affinity,
+                    last_seq: seq_at_start,
+                    generation: generation.value,
+                };
+                crate::snapshot::load(path, store.as_ref(), &expected).await?
             }
-            None => None,
+            _ => None,
         };
         let from_snapshot = taken.is_some();
         let graph = match taken {
@@ -199,7 +192,7 @@ impl Engine {
                 config,
                 subjects: SubjectCache::default(),
                 ledger: Ledger::default(),
-                keys: RwLock::new(HashMap::new()),
+                keys: ReadThrough::new(MAX_CACHED_KEYS, CACHE_TTL),
                 appended: Arc::new(Notify::new()),
                 projection_lock: Mutex::new(()),
                 queue: std::sync::Mutex::new(Vec::new()),
@@ -209,17 +202,22 @@ impl Engine {
                 graph_watermark: Arc::new(graph_watermark),
                 last_snapshot: std::sync::Mutex::new(std::time::Instant::now()),
                 seq_at_start,
-                others_generation: generation.value - generation.own,
-                people_writes: tokio::sync::RwLock::new(()),
+                store_id,
+                foreign_bumps_at_open: generation.value - generation.own,
+                people_applied: std::sync::atomic::AtomicI64::new(0),
                 ready: std::sync::atomic::AtomicBool::new(false),
                 token_key,
-                hook_cache: RwLock::new(HashMap::new()),
-                identity_cache: RwLock::new(HashMap::new()),
+                hook_cache: ReadThrough::new(MAX_CACHED_HOOKS, CACHE_TTL),
+                identity_cache: ReadThrough::new(MAX_CACHED_IDENTITIES, CACHE_TTL),
                 watermark: Arc::new(watermark),
             }),
         };
-        if from_snapshot {
-            engine.regate_graph().await?;
+        if from_snapshot && let Err(error) = engine.regate_graph().await {
+            // Whatever failed, the log is still there: replay it as without a snapshot.
+            tracing::warn!(%error, "graph snapshot could not be gated again; replaying the log");
+            let fresh = load_people(engine.store(), engine.inner.config.affinity, None).await?;
+            engine.write_graph(|g| *g = fresh);
+            engine.inner.graph_watermark.send_replace(0);
         }
         Ok(engine)
     }
@@ -253,44 +251,63 @@ impl Engine {
         Ok(())
     }
 
-    /// Writes the interaction graph for the next start to take (a clean stop); `None` when no
-    /// snapshot is configured, or when another process changed people while this one ran (its
-    /// writes are not in this graph).
+    /// Writes the interaction graph for the next start to take (a clean stop); `None` when this
+    /// engine keeps no snapshot, or when its graph may not match the store: another process
+    /// changed people while this one ran, or one of its own people writes stopped before the
+    /// graph applied it.
     ///
     /// # Errors
     /// Store or file-system failures (then the next start replays the log).
     pub async fn save_graph(&self) -> Result<Option<u64>, EngineError> {
-        let Some(path) = self.inner.config.graph_snapshot.clone() else {
-            return Ok(None);
+        let path = match &self.inner.config.graph_snapshot {
+            Some(path) if self.inner.config.keep_graph_snapshot => path.clone(),
+            _ => return Ok(None),
         };
-        let _people = self.inner.people_writes.write().await;
         let _guard = self.inner.projection_lock.lock().await;
+        // Read before the graph is written: a write committed later makes the store's generation
+        // pass the one named, and the snapshot is refused at the next start.
         let generation = self.store().generation().await?;
-        if generation.value - generation.own != self.inner.others_generation {
+        let applied = self.inner.people_applied.load(Ordering::SeqCst);
+        if generation.value - generation.own != self.inner.foreign_bumps_at_open {
             tracing::warn!(
                 "another process changed people while this one ran; no graph snapshot, the next start replays the log"
             );
             return Ok(None);
         }
-        let applied = self.read_graph(|g| g.applied);
-        let anchor = match applied {
-            0 => None,
-            seq => self
-                .store()
-                .events_after(None, seq - 1, 1)
-                .await?
-                .into_iter()
-                .next()
-                .map(|e| e.id),
-        };
-        let written = self
-            .read_graph(|g| crate::snapshot::write(&path, g, generation.value, anchor.as_deref()));
-        written.map(Some).map_err(|e| {
+        if generation.own != applied {
+            tracing::warn!(
+                "a people write stopped before the graph applied it; no graph snapshot, the next start replays the log"
+            );
+            return Ok(None);
+        }
+        let seq = self.read_graph(|g| g.applied);
+        let anchor = crate::snapshot::anchor(self.store(), seq).await?;
+        let engine = self.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            engine.read_graph(|g| {
+                crate::snapshot::write(
+                    &path,
+                    g,
+                    &engine.inner.store_id,
+                    generation.value,
+                    anchor.as_deref(),
+                )
+                .map_err(|e| (path, e))
+            })
+        })
+        .await
+        .map_err(|e| EngineError::Store(basis_store::StoreError::Write(e.to_string())))?;
+        written.map(Some).map_err(|(path, e)| {
             EngineError::Store(basis_store::StoreError::DataDir {
                 path: path.display().to_string(),
                 reason: e.to_string(),
             })
         })
+    }
+
+    /// Counts `bumps` people-generation bumps as applied to the graph (see `people_applied`).
+    fn people_applied(&self, bumps: i64) {
+        self.inner.people_applied.fetch_add(bumps, Ordering::SeqCst);
     }
 
     /// The store.
@@ -415,12 +432,12 @@ impl Engine {
     }
 
     /// Whether the projections have replayed the log as it stood when the engine opened. The
-    /// interaction graph lives in memory and is rebuilt from the log at start-up; until then
+    /// interaction graph lives in memory and is rebuilt from the log at start-up (or from a
+    /// snapshot and the rest of the log); until then
     /// its answers would be partial, so a load balancer should hold traffic back. Latched here,
     /// and by the workers each time they advance, so a later rebuild of the activity view does
     /// not take the process out of rotation whether or not a probe came in between.
     pub fn readiness(&self) -> Readiness {
-        use std::sync::atomic::Ordering;
         let activity_seq = self.activity_watermark();
         let graph_seq = *self.inner.graph_watermark.borrow();
         let start = self.inner.seq_at_start;
@@ -517,12 +534,13 @@ impl Engine {
     /// When the store fails.
     pub async fn authenticate(&self, key: &str) -> Result<Option<ApiKeyRecord>, EngineError> {
         let hash = keys::hash(key);
-        if let Some(found) = cached(&self.inner.keys, &hash) {
+        if let Some(found) = self.inner.keys.get(&hash) {
             return Ok(Some(found));
         }
+        let epoch = self.inner.keys.epoch();
         let found = self.store().api_key(&hash).await?;
         if let Some(record) = &found {
-            remember(&self.inner.keys, hash, record.clone(), MAX_CACHED_KEYS);
+            self.inner.keys.put(hash, record.clone(), epoch);
         }
         Ok(found)
     }
@@ -686,8 +704,6 @@ impl Engine {
         input: PersonInput,
     ) -> Result<(Person, PutPerson), EngineError> {
         let person = input.into_person(id).map_err(EngineError::Invalid)?;
-        // Until the graph has applied it, identities merged in included (see `people_writes`).
-        let _people = self.inner.people_writes.read().await;
         let before = self.store().person(tenant, id).await?;
         let outcome = self
             .store()
@@ -701,6 +717,7 @@ impl Engine {
             if self.store().person(tenant, id).await?.is_some() {
                 self.write_graph(|g| g.tenant_mut(tenant).put_person(&person));
             }
+            self.people_applied(1);
         }
         // Identities claimed now: what their stub subjects did becomes the person's.
         for (source, external) in &person.identities {
@@ -756,6 +773,7 @@ impl Engine {
         self.store().rewrite_events(tenant, &rewrites).await?;
         self.store().merge_subject(tenant, alias, person).await?;
         self.write_graph(|g| g.tenant_mut(tenant).merge(alias, person));
+        self.people_applied(2);
         self.inner.subjects.invalidate(tenant, alias);
         self.inner.subjects.invalidate(tenant, person);
         drop(_guard);
@@ -793,7 +811,6 @@ impl Engine {
     /// [`EngineError::LegalHold`], [`EngineError::PersonNotFound`], store failure.
     pub async fn erase_person(&self, actor: &Actor<'_>, id: &str) -> Result<(), EngineError> {
         let tenant = actor.tenant;
-        let _people = self.inner.people_writes.read().await;
         let person = self.person(tenant, id).await?;
         if let Some(hold) = self
             .store()
@@ -828,14 +845,15 @@ impl Engine {
             .await?;
         self.with_activity(|a| a.purge(tenant, id));
         self.write_graph(|g| g.tenant_mut(tenant).erase(id));
+        self.people_applied(1);
         if let Some(path) = &self.inner.config.graph_snapshot {
-            // None is left while a server runs; if one were, no copy of the person may stay.
+            // A server holds none while it runs; one left while it is stopped may hold the
+            // person, and no copy of them may stay.
             crate::snapshot::discard(path);
         }
         self.inner.subjects.invalidate(tenant, id);
         self.forget_identities();
         drop(_guard);
-        drop(_people);
         self.audit(
             actor,
             Some(id),

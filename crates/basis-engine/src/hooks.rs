@@ -7,7 +7,6 @@ use basis_core::person::SOURCES;
 use basis_store::{AppendOutcome, HookSettings};
 use serde_json::{Value, json};
 
-use crate::engine::{cached, remember};
 use crate::ingest::{BatchError, parse_batch};
 use crate::{Actor, Engine, EngineError};
 
@@ -41,6 +40,8 @@ impl Engine {
         self.store()
             .set_hook(actor.tenant, source, secret, callback_url)
             .await?;
+        // The old secret stops working now, not when its cache entry expires.
+        self.inner.hook_cache.forget();
         self.record_audit(actor, None, "hook.configured", json!({ "source": source }))
             .await?;
         Ok(())
@@ -56,19 +57,18 @@ impl Engine {
         source: &str,
     ) -> Result<Option<HookSettings>, EngineError> {
         let key = (tenant.to_owned(), source.to_owned());
-        if let Some(found) = cached(&self.inner.hook_cache, &key) {
+        if let Some(found) = self.inner.hook_cache.get(&key) {
             return Ok(found);
         }
+        let epoch = self.inner.hook_cache.epoch();
         let found = self.store().hook(tenant, source).await?;
-        remember(&self.inner.hook_cache, key, found.clone(), 10_000);
+        self.inner.hook_cache.put(key, found.clone(), epoch);
         Ok(found)
     }
 
     /// Forgets cached identity resolutions (after any change to people).
     pub(crate) fn forget_identities(&self) {
-        if let Ok(mut cache) = self.inner.identity_cache.write() {
-            cache.clear();
-        }
+        self.inner.identity_cache.forget();
     }
 
     async fn person_for_identity(
@@ -79,14 +79,15 @@ impl Engine {
         external: &str,
     ) -> Result<Option<String>, EngineError> {
         let key = (tenant.to_owned(), reference.to_owned());
-        if let Some(found) = cached(&self.inner.identity_cache, &key) {
+        if let Some(found) = self.inner.identity_cache.get(&key) {
             return Ok(found);
         }
+        let epoch = self.inner.identity_cache.epoch();
         let found = self
             .store()
             .person_by_identity(tenant, source, external)
             .await?;
-        remember(&self.inner.identity_cache, key, found.clone(), 200_000);
+        self.inner.identity_cache.put(key, found.clone(), epoch);
         Ok(found)
     }
 

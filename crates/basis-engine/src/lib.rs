@@ -6,6 +6,7 @@
 //! Data flow: the server hands validated input to [`Engine`]; the engine writes the store, keeps
 //! subject state in a cache the gate reads, and wakes the projections.
 
+mod cache;
 mod engine;
 mod error;
 pub mod graph;

@@ -467,7 +467,7 @@ impl Step for GraphWorker {
     fn step(&self) -> impl Future<Output = Result<Outcome, EngineError>> + Send {
         self.try_execute_next()
     }
-    /// The graph lives in memory only: nothing to snapshot.
+    /// The graph is written only on a clean stop of the server (`snapshot`), not while idle.
     async fn quiet(&self) {}
 }
 

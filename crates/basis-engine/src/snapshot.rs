@@ -15,29 +15,35 @@
 //! - **Own writes are in it.** Every people write of this process holds the engine's
 //!   people-write lock from its store write until the graph has applied it; the snapshot is
 //!   written under the exclusive side, so it never names a generation whose write the graph has
-//!   not applied.
+//!   not applied. A people write that stopped between the two (an error, a dropped request)
+//!   marks the graph as diverged, and no snapshot is written.
 //! - **Taken, not kept.** The file exists only while no server runs: it is deleted when read,
 //!   so the graph is not kept at rest longer than needed, and nothing done while a server runs
-//!   can be undone by a stale copy. A server killed before it stops cleanly leaves no file.
-//! - **Same build, same log.** It is used only if written by the same build and format with the
-//!   same ranking parameters, if the log still holds its position and the event there is the one
-//!   it names (a restored backup or another store does not match).
-//! - **Gated again.** After loading, every person with ties is put to the gate again, as a
-//!   replay would (an objection recorded, or a policy changed, while stopped takes effect).
+//!   can be undone by a stale copy. An erasure by any process on the data directory discards a
+//!   file left there.
+//! - **Same build, same store, same log.** It is used only if written by a build of the same
+//!   sources (a fingerprint made at compile time), for the same store (a random id kept in it),
+//!   with the same ranking parameters, and if the log still holds its position with the event it
+//!   names there.
+//! - **Checked.** Every index in it must point somewhere before it is used.
+//! - **Gated again.** After loading, every person with ties is put to the gate again: an
+//!   objection recorded, or a policy changed, while stopped takes effect.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use basis_core::affinity::AffinityParams;
+use basis_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::GraphState;
 
-/// Bumped whenever the graph's layout changes: an older file is then ignored.
+/// Bumped whenever the file's layout changes.
 const FORMAT: u32 = 2;
 
-/// The build that wrote it: what the graph derives (the free-mail list behind organizations,
-/// the weights of interactions) may change between releases without the layout changing.
-const BUILD: &str = env!("CARGO_PKG_VERSION");
+/// The build that writes and takes it: a fingerprint of the sources that decide what the graph
+/// derives (see `build.rs`).
+const BUILD: &str = env!("BASIS_GRAPH_BUILD");
 
 /// The file's name in the data directory.
 pub const FILE_NAME: &str = "graph.snapshot";
@@ -46,6 +52,8 @@ pub const FILE_NAME: &str = "graph.snapshot";
 struct Written<'a> {
     format: u32,
     build: &'a str,
+    /// The store it was taken from.
+    store: &'a str,
     /// The people generation the graph reflects.
     generation: i64,
     /// Id of the event at the graph's position (none at position 0).
@@ -58,26 +66,32 @@ struct Written<'a> {
 struct Taken {
     format: u32,
     build: String,
+    store: String,
     generation: i64,
     anchor: Option<String>,
     graph: GraphState,
 }
 
+/// What a snapshot must match to stand for the store now.
+pub(crate) struct Expected<'a> {
+    pub(crate) store_id: &'a str,
+    pub(crate) params: &'a AffinityParams,
+    pub(crate) last_seq: i64,
+    pub(crate) generation: i64,
+}
+
 impl Taken {
     /// Why it cannot stand for the store as it is now, if it cannot.
-    fn unfit(
-        &self,
-        params: &basis_core::affinity::AffinityParams,
-        last_seq: i64,
-        generation: i64,
-    ) -> Option<&'static str> {
+    fn unfit(&self, expected: &Expected<'_>) -> Option<&'static str> {
         if self.format != FORMAT || self.build != BUILD {
             Some("written by another build")
-        } else if self.graph.params() != params {
+        } else if self.store != expected.store_id {
+            Some("written for another store")
+        } else if self.graph.params() != expected.params {
             Some("written with other ranking parameters")
-        } else if self.generation != generation {
+        } else if self.generation != expected.generation {
             Some("people changed since it was written")
-        } else if self.graph.applied > last_seq {
+        } else if self.graph.applied > expected.last_seq {
             Some("ahead of this log")
         } else {
             None
@@ -85,54 +99,61 @@ impl Taken {
     }
 }
 
+/// The id of the event at log position `seq` (none at 0, or if the log has no event there).
+///
+/// # Errors
+/// Store failures.
+pub(crate) async fn anchor(store: &dyn Store, seq: i64) -> Result<Option<String>, StoreError> {
+    if seq == 0 {
+        return Ok(None);
+    }
+    Ok(store
+        .events_after(None, seq - 1, 1)
+        .await?
+        .into_iter()
+        .next()
+        .filter(|e| e.seq == seq)
+        .map(|e| e.id))
+}
+
 /// Takes the snapshot at `path` (see [`take`]) and returns its graph if it stands for `store`
-/// now: same build and parameters, the people generation unchanged, and the log holding its
-/// position with the event it names there. Otherwise says why in the log; the caller replays.
+/// as `expected`, with the log holding its position and the event it names there. Otherwise
+/// says why in the log; the caller replays.
 ///
 /// # Errors
 /// Store failures.
 pub(crate) async fn load(
     path: &Path,
-    store: &dyn basis_store::Store,
-    params: &basis_core::affinity::AffinityParams,
-    last_seq: i64,
-    generation: i64,
-) -> Result<Option<GraphState>, basis_store::StoreError> {
-    let Some(taken) = take(path) else {
+    store: &dyn Store,
+    expected: &Expected<'_>,
+) -> Result<Option<GraphState>, StoreError> {
+    let Some(mut taken) = take(path) else {
         return Ok(None);
     };
-    if let Some(why) = taken.unfit(params, last_seq, generation) {
+    let refused = match taken.unfit(expected) {
+        Some(why) => Some(why.to_owned()),
+        None if anchor(store, taken.graph.applied).await? != taken.anchor => {
+            Some("the log differs at its position".to_owned())
+        }
+        None => taken.graph.loaded().err(),
+    };
+    if let Some(why) = refused {
         tracing::warn!(why, "graph snapshot not used; replaying the log");
-        return Ok(None);
-    }
-    let anchor = match taken.graph.applied {
-        0 => None,
-        seq => store
-            .events_after(None, seq - 1, 1)
-            .await?
-            .into_iter()
-            .next()
-            .filter(|e| e.seq == seq)
-            .map(|e| e.id),
-    };
-    if anchor != taken.anchor {
-        tracing::warn!(
-            why = "the log differs at its position",
-            "graph snapshot not used; replaying the log"
-        );
         return Ok(None);
     }
     Ok(Some(taken.graph))
 }
 
-/// Writes `graph`, which reflects people `generation`, to `path` atomically (a temporary file
-/// beside it, flushed to disk, renamed, the directory flushed); the bytes written.
+/// Writes `graph`, which reflects people `generation` of store `store_id`, to `path`
+/// atomically (a temporary file beside it, flushed to disk, renamed, the directory flushed);
+/// the bytes written.
 ///
 /// # Errors
-/// File-system failures; no file is left half-written.
+/// File-system failures; no file is left half-written under `path`.
 pub(crate) fn write(
     path: &Path,
     graph: &GraphState,
+    store_id: &str,
     generation: i64,
     anchor: Option<&str>,
 ) -> std::io::Result<u64> {
@@ -152,6 +173,7 @@ pub(crate) fn write(
         &Written {
             format: FORMAT,
             build: BUILD,
+            store: store_id,
             generation,
             anchor,
             graph,
@@ -168,7 +190,7 @@ pub(crate) fn write(
     Ok(bytes)
 }
 
-fn temporary(path: &Path) -> std::path::PathBuf {
+fn temporary(path: &Path) -> PathBuf {
     path.with_extension("snapshot.tmp")
 }
 
@@ -188,22 +210,33 @@ fn sync_parent(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Removes `path` durably; whether it existed.
+fn remove(path: &Path) -> std::io::Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => sync_parent(path).map(|()| true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Reads the snapshot at `path` and deletes it, durably; `None` when there is none or it cannot
 /// be read (said in the log). Deleted before it is parsed, so a failure later cannot leave it to
 /// be read twice.
 fn take(path: &Path) -> Option<Taken> {
     // What a stop interrupted while writing is not left lying about.
-    let _ = std::fs::remove_file(temporary(path));
+    if let Err(error) = remove(&temporary(path)) {
+        tracing::warn!(%error, "a half-written graph snapshot could not be removed");
+    }
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(error) => {
             tracing::warn!(%error, "graph snapshot unreadable; replaying the log");
-            let _ = std::fs::remove_file(path);
+            let _ = remove(path);
             return None;
         }
     };
-    if let Err(error) = std::fs::remove_file(path).and_then(|()| sync_parent(path)) {
+    if let Err(error) = remove(path) {
         // Not using a file that could be read again by the next start.
         tracing::warn!(%error, "graph snapshot could not be removed; replaying the log");
         return None;
@@ -217,11 +250,16 @@ fn take(path: &Path) -> Option<Taken> {
     }
 }
 
-/// Removes a snapshot left at `path`, durably (an erasure: no copy of the person may stay).
+/// Removes a snapshot, and a half-written one, left at `path` (an erasure: no copy of the
+/// person may stay).
 pub(crate) fn discard(path: &Path) {
-    match std::fs::remove_file(path).and_then(|()| sync_parent(path)) {
-        Ok(()) => tracing::info!("graph snapshot discarded"),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => tracing::error!(%error, "graph snapshot could not be discarded"),
+    for file in [temporary(path), path.to_path_buf()] {
+        match remove(&file) {
+            Ok(true) => tracing::info!(file = %file.display(), "graph snapshot discarded"),
+            Ok(false) => {}
+            Err(error) => {
+                tracing::error!(%error, file = %file.display(), "graph snapshot could not be discarded");
+            }
+        }
     }
 }

@@ -53,12 +53,10 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// The configuration as `basis serve` runs it: the interaction graph is written to the data
     /// directory on a clean stop and taken from there at the next start (the other commands
-    /// leave that file alone).
+    /// never read or take that file; an erasure by any of them discards it).
     #[must_use]
     pub fn serving(mut self) -> ServerConfig {
-        if self.engine.graph_snapshot.is_none() {
-            self.engine.graph_snapshot = Some(self.data_dir.join(basis_engine::GRAPH_SNAPSHOT));
-        }
+        self.engine.keep_graph_snapshot = true;
         self
     }
 }
@@ -176,13 +174,13 @@ pub async fn open_engine(
 ) -> Result<(Engine, SqliteStore), ServerError> {
     let policy = Arc::new(load_policy(config.policy_path.as_deref())?);
     let store = SqliteStore::open(&config.data_dir).await?;
-    let engine = Engine::new(
-        Arc::new(store.clone()),
-        policy,
-        clock,
-        config.engine.clone(),
-    )
-    .await?;
+    let mut engine_config = config.engine.clone();
+    // Every engine on the directory knows where the graph's snapshot lives (an erasure
+    // discards one left there); only a serving one takes and writes it.
+    engine_config
+        .graph_snapshot
+        .get_or_insert_with(|| config.data_dir.join(basis_engine::GRAPH_SNAPSHOT));
+    let engine = Engine::new(Arc::new(store.clone()), policy, clock, engine_config).await?;
     Ok((engine, store))
 }
 
@@ -285,8 +283,10 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop_tx.send(true);
+        // The graph worker writes its snapshot on the way out (about a second per 400 MB); a
+        // task cut off leaves only a temporary file, removed at the next start.
         for task in background {
-            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+            let _ = tokio::time::timeout(Duration::from_secs(120), task).await;
         }
         if let Err(e) = engine.flush_ledger().await {
             tracing::error!(error = %e, "final ledger flush failed");

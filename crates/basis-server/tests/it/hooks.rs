@@ -148,6 +148,42 @@ async fn a_signed_github_delivery_is_stored_once_and_resolves_known_people() {
         .assert_problem(StatusCode::NOT_FOUND, "not_found");
 }
 
+/// Rotating a webhook secret takes effect at once: the old one, cached by the delivery before,
+/// is refused from the next delivery on.
+#[tokio::test]
+async fn a_rotated_webhook_secret_takes_effect_at_once() {
+    let app = spawn_app().await;
+    configure(&app, "github", None).await;
+    let body = github_issue_assigned();
+    let signed = |secret: &str, delivery: &str| {
+        vec![
+            ("x-github-event", "issues".to_owned()),
+            ("x-github-delivery", delivery.to_owned()),
+            (
+                "x-hub-signature-256",
+                github_header(secret.as_bytes(), body.as_bytes()),
+            ),
+        ]
+    };
+    let first = deliver(&app, "github", &body, &signed(SECRET, "d-1")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let rotated = "fedcba9876543210-rotated";
+    let r = app
+        .send(
+            Method::PUT,
+            "/v1/hooks/github/secret",
+            Some(&app.admin),
+            Some(json!({ "secret": rotated })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    deliver(&app, "github", &body, &signed(SECRET, "d-2"))
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "bad_signature");
+    let fresh = deliver(&app, "github", &body, &signed(rotated, "d-3")).await;
+    assert_eq!(fresh.status, StatusCode::OK, "{}", fresh.text);
+}
+
 #[tokio::test]
 async fn slack_challenge_messages_and_replay_window() {
     let app = spawn_app().await;

@@ -456,10 +456,17 @@ async fn the_snapshot_is_private_and_a_half_written_one_is_removed() {
     store.close().await;
 }
 
-/// Another process on the same store erases Bob while the server is stopped (a command, or a
-/// second server on a shared store): the people generation moves, so the next start does not
-/// take the snapshot that still holds Bob's ties — it replays the log, where he is erased. A
-/// command that opens the engine for a moment leaves the file alone.
+fn name_in_graph(engine: &basis_engine::Engine, who: &str) -> Option<String> {
+    engine.read_graph(|g| {
+        let g = g.tenant("acme")?;
+        g.profile(g.index(who)?)?.name.as_deref().map(str::to_owned)
+    })
+}
+
+/// Another process on the same store renames Bob while the server is stopped (`basis demo`, or
+/// a second server on a shared store): the people generation moves, so the next start does not
+/// take the snapshot that still holds his old profile — it replays the log with the directory
+/// as the store has it. A command that opens the engine for a moment leaves the file alone.
 #[tokio::test]
 async fn a_snapshot_is_not_used_once_another_process_changed_people() {
     let dir = tempfile::tempdir().unwrap();
@@ -472,21 +479,66 @@ async fn a_snapshot_is_not_used_once_another_process_changed_people() {
         file.exists(),
         "a command does not take the server's snapshot"
     );
-    let actor = basis_engine::Actor {
-        tenant: "acme",
-        name: "cli",
-    };
-    other.erase_person(&actor, "u-bob").await.unwrap();
+    let mut renamed = bob();
+    renamed.name = Some("Robert Brown".into());
+    other.put_person("acme", "u-bob", renamed).await.unwrap();
     drop(other);
     store.close().await;
 
     let (engine, store) = open(dir.path()).await;
     assert!(!file.exists());
     assert_eq!(engine.readiness().graph_seq, 0, "replays the whole log");
+    assert_eq!(
+        name_in_graph(&engine, "u-bob").as_deref(),
+        Some("Robert Brown")
+    );
     let worker = engine.graph_worker();
     while let Outcome::Applied { .. } = worker.try_execute_next().await.unwrap() {}
-    assert_eq!(mentioned(&engine, "u-bob"), None, "the erasure holds");
-    assert_eq!(mentioned(&engine, "u-cat"), Some(1));
+    assert_eq!(mentioned(&engine, "u-bob"), Some(3));
+    store.close().await;
+}
+
+/// An erasure by any process on the data directory discards a snapshot left there, and a
+/// half-written one: no copy of the person stays at rest until the next server start.
+#[tokio::test]
+async fn an_erasure_discards_a_snapshot_left_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    stopped_with_a_snapshot(dir.path()).await;
+    let file = dir.path().join(basis_engine::GRAPH_SNAPSHOT);
+    let half = dir.path().join("graph.snapshot.tmp");
+    std::fs::copy(&file, &half).unwrap();
+    let (other, store) = open_engine(&config(dir.path()), Arc::new(ManualClock::new(at(T0))))
+        .await
+        .unwrap();
+    let actor = basis_engine::Actor {
+        tenant: "acme",
+        name: "cli",
+    };
+    other.erase_person(&actor, "u-bob").await.unwrap();
+    assert!(!file.exists() && !half.exists());
+    drop(other);
+    store.close().await;
+}
+
+/// A people write committed through the server's own store handle that its graph never applied
+/// (a write stopped between the two by an error or a dropped request) stops the snapshot, as a
+/// write by another process does.
+#[tokio::test]
+async fn no_snapshot_is_written_when_a_people_write_stopped_before_the_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store) = open(dir.path()).await;
+    engine.put_person("acme", "u-bob", bob()).await.unwrap();
+    let mut renamed = basis_store::Store::person(&store, "acme", "u-bob")
+        .await
+        .unwrap()
+        .unwrap();
+    renamed.name = Some("Robert Brown".into());
+    basis_store::Store::put_person(engine.store(), "acme", &renamed, at(T0))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(engine.save_graph().await.unwrap(), None);
+    assert!(!dir.path().join(basis_engine::GRAPH_SNAPSHOT).exists());
     store.close().await;
 }
 
@@ -522,5 +574,28 @@ async fn no_snapshot_is_written_when_people_changed_behind_the_server() {
     other.close().await;
     assert_eq!(engine.save_graph().await.unwrap(), None);
     assert!(!dir.path().join(basis_engine::GRAPH_SNAPSHOT).exists());
+    store.close().await;
+}
+
+/// A snapshot whose indices do not hold together (a damaged or edited file that still parses)
+/// is refused, and the log replayed, instead of being read out of bounds later.
+#[tokio::test]
+async fn a_snapshot_with_broken_indices_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    stopped_with_a_snapshot(dir.path()).await;
+    let file = dir.path().join(basis_engine::GRAPH_SNAPSHOT);
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let ties = &mut doc["graph"]["tenants"]["acme"]["affinity"]["ties"];
+    let list = ties
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|l| !l.as_array().unwrap().is_empty())
+        .unwrap();
+    list[0]["to"] = json!(4_000_000);
+    std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let (engine, store) = open(dir.path()).await;
+    assert_eq!(engine.readiness().graph_seq, 0, "replays the log");
     store.close().await;
 }
