@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::RwLock;
+use std::sync::{PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 struct Entries<K, V> {
@@ -27,7 +27,7 @@ pub(crate) struct ReadThrough<K, V> {
 }
 
 impl<K: Hash + Eq, V: Clone> ReadThrough<K, V> {
-    /// Holds at most `max` entries, each for at most `ttl`.
+    /// Holds at most `max` entries, each for at most `ttl` from when it was stored.
     pub(crate) fn new(max: usize, ttl: Duration) -> Self {
         ReadThrough {
             entries: RwLock::new(Entries {
@@ -41,21 +41,22 @@ impl<K: Hash + Eq, V: Clone> ReadThrough<K, V> {
 
     /// A value stored within the time to live.
     pub(crate) fn get(&self, key: &K) -> Option<V> {
-        let entries = self.entries.read().ok()?;
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let (value, at) = entries.map.get(key)?;
         (at.elapsed() < self.ttl).then(|| value.clone())
     }
 
     /// To read before going to the store; given back to [`ReadThrough::put`].
     pub(crate) fn epoch(&self) -> u64 {
-        self.entries.read().map_or(u64::MAX, |e| e.epoch)
+        self.entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .epoch
     }
 
     /// Stores a value read from the store after `epoch` was read, unless a forget came since.
     pub(crate) fn put(&self, key: K, value: V, epoch: u64) {
-        let Ok(mut entries) = self.entries.write() else {
-            return;
-        };
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if entries.epoch != epoch {
             return;
         }
@@ -67,10 +68,9 @@ impl<K: Hash + Eq, V: Clone> ReadThrough<K, V> {
 
     /// Forgets everything (after a write to what it caches).
     pub(crate) fn forget(&self) {
-        if let Ok(mut entries) = self.entries.write() {
-            entries.map.clear();
-            entries.epoch += 1;
-        }
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        entries.map.clear();
+        entries.epoch += 1;
     }
 }
 

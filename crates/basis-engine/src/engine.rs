@@ -103,6 +103,9 @@ pub(crate) struct Inner {
     /// graph applied them: fewer than the store counts through its handle means a write stopped
     /// between the two (an error, a dropped request), and no snapshot is written.
     people_applied: std::sync::atomic::AtomicI64,
+    /// Set when the server stops waiting for the snapshot to be written: it is then not put in
+    /// place (see [`Engine::abandon_graph_snapshot`]).
+    graph_snapshot_abandoned: std::sync::atomic::AtomicBool,
     /// Latched on the first time the projections reached `seq_at_start`, so ordinary lag under
     /// load does not take the process out of rotation.
     ready: std::sync::atomic::AtomicBool,
@@ -205,6 +208,7 @@ impl Engine {
                 store_id,
                 foreign_bumps_at_open: generation.value - generation.own,
                 people_applied: std::sync::atomic::AtomicI64::new(0),
+                graph_snapshot_abandoned: std::sync::atomic::AtomicBool::new(false),
                 ready: std::sync::atomic::AtomicBool::new(false),
                 token_key,
                 hook_cache: ReadThrough::new(MAX_CACHED_HOOKS, CACHE_TTL),
@@ -216,8 +220,9 @@ impl Engine {
             // Whatever failed, the log is still there: replay it as without a snapshot.
             tracing::warn!(%error, "graph snapshot could not be gated again; replaying the log");
             let fresh = load_people(engine.store(), engine.inner.config.affinity, None).await?;
+            let applied = fresh.applied;
             engine.write_graph(|g| *g = fresh);
-            engine.inner.graph_watermark.send_replace(0);
+            engine.inner.graph_watermark.send_replace(applied);
         }
         Ok(engine)
     }
@@ -291,6 +296,7 @@ impl Engine {
                     &engine.inner.store_id,
                     generation.value,
                     anchor.as_deref(),
+                    &engine.inner.graph_snapshot_abandoned,
                 )
                 .map_err(|e| (path, e))
             })
@@ -305,8 +311,19 @@ impl Engine {
         })
     }
 
-    /// Counts `bumps` people-generation bumps as applied to the graph (see `people_applied`).
-    fn people_applied(&self, bumps: i64) {
+    /// A server that stops waiting for the graph's snapshot (its deadline passed) calls this
+    /// before it lets go of the data directory: a snapshot still being written is then dropped
+    /// instead of put in place while another server may already run.
+    pub fn abandon_graph_snapshot(&self) {
+        self.inner
+            .graph_snapshot_abandoned
+            .store(true, Ordering::SeqCst);
+    }
+
+    /// Counts `bumps` people-generation bumps as applied to the graph (see `people_applied`):
+    /// called under the projection lock, after the graph applied the write, with the number of
+    /// bumping store writes it made (each bumps once, see `basis_store::Generation`).
+    fn count_applied(&self, bumps: i64) {
         self.inner.people_applied.fetch_add(bumps, Ordering::SeqCst);
     }
 
@@ -717,7 +734,7 @@ impl Engine {
             if self.store().person(tenant, id).await?.is_some() {
                 self.write_graph(|g| g.tenant_mut(tenant).put_person(&person));
             }
-            self.people_applied(1);
+            self.count_applied(1);
         }
         // Identities claimed now: what their stub subjects did becomes the person's.
         for (source, external) in &person.identities {
@@ -761,6 +778,11 @@ impl Engine {
     /// Merges the stub subject `alias` (a source identity seen before anyone claimed it) into
     /// `person`: events name the person, and the processing record and derived views move over.
     async fn merge_stub(&self, tenant: &str, alias: &str, person: &str) -> Result<(), EngineError> {
+        // A registered person is not a stub, even with an id shaped like one (`slack:U1`
+        // claiming its own identity): nothing of theirs moves.
+        if alias == person || self.store().person(tenant, alias).await?.is_some() {
+            return Ok(());
+        }
         self.flush_ledger().await?;
         let _guard = self.inner.projection_lock.lock().await;
         let rewrites = self
@@ -773,7 +795,7 @@ impl Engine {
         self.store().rewrite_events(tenant, &rewrites).await?;
         self.store().merge_subject(tenant, alias, person).await?;
         self.write_graph(|g| g.tenant_mut(tenant).merge(alias, person));
-        self.people_applied(2);
+        self.count_applied(2);
         self.inner.subjects.invalidate(tenant, alias);
         self.inner.subjects.invalidate(tenant, person);
         drop(_guard);
@@ -833,6 +855,16 @@ impl Engine {
                 reason: hold.reason,
             });
         }
+        // A graph snapshot left by a stopped server may hold the person: it goes first, and if it
+        // cannot, the erasure is not done (and can be retried) rather than done but for a copy.
+        if let Some(path) = &self.inner.config.graph_snapshot {
+            crate::snapshot::discard(path).map_err(|e| {
+                EngineError::Store(basis_store::StoreError::DataDir {
+                    path: path.display().to_string(),
+                    reason: format!("the graph snapshot could not be removed: {e}"),
+                })
+            })?;
+        }
         // Hold the projection lock so no batch re-derives data about the person mid-erasure.
         let _guard = self.inner.projection_lock.lock().await;
         let rewrites = self
@@ -845,11 +877,13 @@ impl Engine {
             .await?;
         self.with_activity(|a| a.purge(tenant, id));
         self.write_graph(|g| g.tenant_mut(tenant).erase(id));
-        self.people_applied(1);
-        if let Some(path) = &self.inner.config.graph_snapshot {
-            // A server holds none while it runs; one left while it is stopped may hold the
-            // person, and no copy of them may stay.
-            crate::snapshot::discard(path);
+        self.count_applied(1);
+        if let Some(path) = &self.inner.config.graph_snapshot
+            && let Err(error) = crate::snapshot::discard(path)
+        {
+            // Written since the first discard (a server stopping meanwhile): said loudly; the
+            // generation this erasure moved keeps the next start from using it.
+            tracing::error!(%error, "a graph snapshot written during an erasure could not be removed");
         }
         self.inner.subjects.invalidate(tenant, id);
         self.forget_identities();

@@ -444,7 +444,12 @@ impl TenantGraph {
             (
                 self.ids
                     .iter()
-                    .all(|(id, i)| person(i) && self.names[*i as usize] == *id),
+                    .all(|(id, i)| person(i) && self.names[*i as usize] == *id)
+                    && self
+                        .profiles
+                        .iter()
+                        .zip(&self.names)
+                        .all(|(p, name)| p.as_ref().is_none_or(|p| p.id == *name)),
                 "an id naming another index",
             ),
             (
@@ -751,6 +756,10 @@ impl TenantGraph {
     pub fn merge(&mut self, from: &str, to: &str) {
         self.edits += 1;
         let Some(f) = self.index(from) else { return };
+        if from == to || self.profile(f).is_some() {
+            // A registered person is not a stub, whatever their id looks like.
+            return;
+        }
         let t = self.intern(to);
         self.affinity.merge(f, t);
         for o in std::mem::take(&mut self.touched[f as usize]) {
@@ -1258,6 +1267,9 @@ impl GraphState {
     /// # Errors
     /// The first tenant found inconsistent, and how.
     pub(crate) fn loaded(&mut self) -> Result<(), String> {
+        if self.applied < 0 {
+            return Err(format!("log position {}", self.applied));
+        }
         for (tenant, g) in &mut self.tenants {
             if g.affinity.params() != &self.params {
                 return Err(format!("workspace `{tenant}`: other ranking parameters"));
@@ -1436,5 +1448,42 @@ mod tests {
         assert_eq!(g.index("slack:U1"), None);
         assert_eq!(g.id(stub), "");
         assert!(g.loaded().is_ok(), "still consistent");
+    }
+
+    #[test]
+    fn a_registered_person_is_never_merged_away() {
+        let mut g = TenantGraph::new(AffinityParams::default());
+        g.put_person(&person("slack:U1"));
+        g.put_person(&person("cy"));
+        page(&mut g, "cy", &["cy", "slack:U1"]);
+        g.merge("slack:U1", "slack:U1");
+        g.merge("slack:U1", "cy");
+        let me = g.index("slack:U1").expect("still listed");
+        assert!(g.profile(me).is_some());
+        assert!(g.affinity.tie(me, g.index("cy").unwrap()).is_some());
+    }
+
+    #[test]
+    fn a_loaded_graph_with_an_index_to_nowhere_is_refused() {
+        let fresh = || {
+            let mut g = TenantGraph::new(AffinityParams::default());
+            g.put_person(&person("ann"));
+            g.put_person(&person("bob"));
+            page(&mut g, "ann", &["ann", "bob"]);
+            assert!(g.loaded().is_ok());
+            g
+        };
+        let mut g = fresh();
+        g.objects[0].participants[0].person = 9;
+        assert!(g.loaded().is_err(), "a participant who is nobody");
+        let mut g = fresh();
+        g.touched[0].push(7);
+        assert!(g.loaded().is_err(), "a part in no object");
+        let mut g = fresh();
+        g.names.swap(0, 1);
+        assert!(g.loaded().is_err(), "ids and names crossed");
+        let mut g = fresh();
+        g.profiles.pop();
+        assert!(g.loaded().is_err(), "lists of different lengths");
     }
 }

@@ -12,15 +12,17 @@
 //!   process on the same store, `basis demo` while the server was stopped — moves the generation
 //!   and the next start replays the log. A process that sees another writer's bump while it runs
 //!   writes no snapshot at all.
-//! - **Own writes are in it.** Every people write of this process holds the engine's
-//!   people-write lock from its store write until the graph has applied it; the snapshot is
-//!   written under the exclusive side, so it never names a generation whose write the graph has
-//!   not applied. A people write that stopped between the two (an error, a dropped request)
-//!   marks the graph as diverged, and no snapshot is written.
+//! - **Own writes are in it.** The store counts the bumps committed through this process's
+//!   handle; the engine counts those its graph has applied, after applying them and under the
+//!   projection lock. The snapshot is written under that lock with the generation read first,
+//!   and only if the two counts agree: a people write that stopped between the store and the
+//!   graph (an error, a dropped request) leaves them apart, and no snapshot is written. A write
+//!   committed after the generation was read makes the store pass the generation named, and the
+//!   next start refuses the file.
 //! - **Taken, not kept.** The file exists only while no server runs: it is deleted when read,
 //!   so the graph is not kept at rest longer than needed, and nothing done while a server runs
-//!   can be undone by a stale copy. An erasure by any process on the data directory discards a
-//!   file left there.
+//!   can be undone by a stale copy. An erasure by any process on the data directory removes a
+//!   file left there first, and is refused if it cannot.
 //! - **Same build, same store, same log.** It is used only if written by a build of the same
 //!   sources (a fingerprint made at compile time), for the same store (a random id kept in it),
 //!   with the same ranking parameters, and if the log still holds its position with the event it
@@ -31,6 +33,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use basis_core::affinity::AffinityParams;
 use basis_store::{Store, StoreError};
@@ -148,14 +151,17 @@ pub(crate) async fn load(
 /// atomically (a temporary file beside it, flushed to disk, renamed, the directory flushed);
 /// the bytes written.
 ///
+/// Gives up before the rename if `abandoned` is set by then.
+///
 /// # Errors
-/// File-system failures; no file is left half-written under `path`.
+/// File-system failures, or abandoned; no file is left half-written under `path`.
 pub(crate) fn write(
     path: &Path,
     graph: &GraphState,
     store_id: &str,
     generation: i64,
     anchor: Option<&str>,
+    abandoned: &AtomicBool,
 ) -> std::io::Result<u64> {
     let tmp = temporary(path);
     let mut options = std::fs::OpenOptions::new();
@@ -185,6 +191,15 @@ pub(crate) fn write(
         .map_err(std::io::IntoInnerError::into_error)?;
     file.sync_all()?;
     let bytes = file.metadata()?.len();
+    if abandoned.load(Ordering::SeqCst) {
+        // The server gave up waiting and let go of the data directory: another may run now.
+        drop(file);
+        remove(&tmp)?;
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "abandoned: the server stopped waiting for it",
+        ));
+    }
     std::fs::rename(&tmp, path)?;
     sync_parent(path)?;
     Ok(bytes)
@@ -250,16 +265,16 @@ fn take(path: &Path) -> Option<Taken> {
     }
 }
 
-/// Removes a snapshot, and a half-written one, left at `path` (an erasure: no copy of the
-/// person may stay).
-pub(crate) fn discard(path: &Path) {
+/// Removes a snapshot, and a half-written one, left at `path`, durably (an erasure: no copy of
+/// the person may stay).
+///
+/// # Errors
+/// The first file that could not be removed.
+pub(crate) fn discard(path: &Path) -> std::io::Result<()> {
     for file in [temporary(path), path.to_path_buf()] {
-        match remove(&file) {
-            Ok(true) => tracing::info!(file = %file.display(), "graph snapshot discarded"),
-            Ok(false) => {}
-            Err(error) => {
-                tracing::error!(%error, file = %file.display(), "graph snapshot could not be discarded");
-            }
+        if remove(&file)? {
+            tracing::info!(file = %file.display(), "graph snapshot discarded");
         }
     }
+    Ok(())
 }

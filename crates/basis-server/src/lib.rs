@@ -203,6 +203,9 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
+/// How long a stopping server waits for its background work (the graph's snapshot above all).
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(120);
+
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
@@ -283,10 +286,17 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop_tx.send(true);
-        // The graph worker writes its snapshot on the way out (about a second per 400 MB); a
-        // task cut off leaves only a temporary file, removed at the next start.
+        // The graph worker writes its snapshot on the way out (about a second per 400 MB). Past
+        // the deadline the snapshot is abandoned before the data directory is let go, so it is
+        // not put in place while another server may run.
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
         for task in background {
-            let _ = tokio::time::timeout(Duration::from_secs(120), task).await;
+            if tokio::time::timeout_at(deadline, task).await.is_err() {
+                tracing::warn!(
+                    "background work did not stop in time; the graph snapshot is dropped"
+                );
+                engine.abandon_graph_snapshot();
+            }
         }
         if let Err(e) = engine.flush_ledger().await {
             tracing::error!(error = %e, "final ledger flush failed");

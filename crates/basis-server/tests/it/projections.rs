@@ -552,7 +552,28 @@ async fn no_snapshot_is_written_when_people_changed_behind_the_server() {
         .ingest("acme", mentions(0, 2, "u-bob"))
         .await
         .unwrap();
+    engine
+        .ingest("acme", mentions(2, 3, "slack:U9"))
+        .await
+        .unwrap();
+    let worker = engine.graph_worker();
+    while let Outcome::Applied { .. } = worker.try_execute_next().await.unwrap() {}
+    // Its own people writes of every kind: a profile, a claimed identity (the stub's events
+    // rewritten and merged), an erasure.
     engine.put_person("acme", "u-bob", bob()).await.unwrap();
+    let cy = basis_core::person::PersonInput {
+        name: Some("Cy Clark".into()),
+        identities: [("slack".to_owned(), "U9".to_owned())].into(),
+        ..basis_core::person::PersonInput::default()
+    };
+    engine.put_person("acme", "u-cy", cy).await.unwrap();
+    assert_eq!(mentioned(&engine, "u-cy"), Some(1), "the stub was merged");
+    engine.put_person("acme", "u-dan", bob()).await.unwrap();
+    let actor = basis_engine::Actor {
+        tenant: "acme",
+        name: "cli",
+    };
+    engine.erase_person(&actor, "u-dan").await.unwrap();
     assert!(
         engine.save_graph().await.unwrap().is_some(),
         "its own writes are in its graph"
@@ -597,5 +618,60 @@ async fn a_snapshot_with_broken_indices_is_refused() {
     std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
     let (engine, store) = open(dir.path()).await;
     assert_eq!(engine.readiness().graph_seq, 0, "replays the log");
+    store.close().await;
+}
+
+/// A registered person whose id looks like a source identity (`slack:U1`) is not a stub: when
+/// they list that identity themselves, or when someone else claims it, nothing of theirs moves —
+/// their counts and their place in the graph stay.
+#[tokio::test]
+async fn a_registered_person_with_an_identity_shaped_id_is_not_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store) = open(dir.path()).await;
+    let body = json!([
+        { "id": "s1", "type": "comment.created", "at": "2026-10-30T10:00:00Z", "actor": "slack:U1", "mentions": ["u-ann"] },
+        { "id": "s2", "type": "comment.created", "at": "2026-10-30T11:00:00Z", "actor": "slack:U1", "mentions": ["u-ann"] }
+    ]);
+    let events = basis_engine::ingest::parse_batch(&body.to_string(), false).unwrap();
+    engine.ingest("acme", events).await.unwrap();
+    drain(&engine).await;
+    let worker = engine.graph_worker();
+    while let Outcome::Applied { .. } = worker.try_execute_next().await.unwrap() {}
+    let me = basis_core::person::PersonInput {
+        name: Some("Una Slack".into()),
+        identities: [("slack".to_owned(), "U1".to_owned())].into(),
+        ..basis_core::person::PersonInput::default()
+    };
+    let una = |identities: bool| basis_core::person::PersonInput {
+        identities: if identities {
+            me.identities.clone()
+        } else {
+            Default::default()
+        },
+        ..me.clone()
+    };
+    let counted = || async {
+        let view = engine.activity("acme", "slack:U1", None).await.unwrap();
+        view.activity.iter().map(|l| l.count).sum::<i64>()
+    };
+    engine
+        .put_person("acme", "slack:U1", una(false))
+        .await
+        .unwrap();
+    engine.put_person("acme", "u-ann", una(true)).await.unwrap();
+    assert_eq!(counted().await, 2, "another's claim takes nothing");
+    engine.put_person("acme", "u-ann", bob()).await.unwrap();
+    engine
+        .put_person("acme", "slack:U1", una(true))
+        .await
+        .unwrap();
+    assert_eq!(counted().await, 2, "their own claim moves nothing");
+    engine.read_graph(|g| {
+        let g = g.tenant("acme").unwrap();
+        let me = g.index("slack:U1").expect("still in the graph");
+        assert!(g.profile(me).is_some());
+        assert!(g.affinity.tie(me, g.index("u-ann").unwrap()).is_some());
+    });
+    assert!(engine.save_graph().await.unwrap().is_some());
     store.close().await;
 }
