@@ -264,6 +264,7 @@ impl Application {
         routes::router()
             .fallback(|| async { ApiError::NotFound })
             .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+            .layer(middleware::from_fn(finish_writes))
             .layer(middleware::from_fn(track))
             .with_state(state)
     }
@@ -309,6 +310,27 @@ impl Application {
     }
 }
 
+/// Runs a request that may write (any method but GET and HEAD) on a task of its own, so a client
+/// that goes away mid-request cannot cancel it between the store and what the engine keeps in
+/// memory (the subject cache the gate reads, the interaction graph) or its audit entry: a write
+/// that started is finished. An objection stored but cut off before the cache forgot the old
+/// state would otherwise not take effect in this process.
+pub async fn finish_writes(request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) {
+        return next.run(request).await;
+    }
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(e) => ApiError::Engine(basis_engine::EngineError::Store(
+            basis_store::StoreError::Write(format!("the request's task failed: {e}")),
+        ))
+        .into_response(),
+    }
+}
+
 /// Counts requests and their latency by route template (never by raw path: ids are personal).
 async fn track(request: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -322,4 +344,55 @@ async fn track(request: Request, next: Next) -> Response {
     metrics::counter!("basis_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("basis_http_request_duration_seconds", "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use axum::routing::put;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A write whose client goes away mid-request (its future dropped) still runs to the end;
+    /// a read is simply dropped.
+    #[tokio::test]
+    async fn a_write_runs_to_the_end_when_the_client_goes_away() {
+        let started = Arc::new(tokio::sync::Notify::new());
+        let release = Arc::new(tokio::sync::Notify::new());
+        let finished = Arc::new(AtomicBool::new(false));
+        let handler = {
+            let (started, release, finished) = (started.clone(), release.clone(), finished.clone());
+            move || async move {
+                started.notify_one();
+                release.notified().await;
+                finished.store(true, Ordering::SeqCst);
+            }
+        };
+        let app = Router::new()
+            .route("/w", put(handler.clone()).get(handler))
+            .layer(middleware::from_fn(finish_writes));
+        for (method, runs_on) in [("PUT", true), ("GET", false)] {
+            finished.store(false, Ordering::SeqCst);
+            let request = Request::builder()
+                .method(method)
+                .uri("/w")
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let call = app.clone().oneshot(request);
+            tokio::select! {
+                _ = call => panic!("answered before it was released"),
+                () = started.notified() => {}
+            }
+            // The call future is gone: the client went away.
+            release.notify_one();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_eq!(finished.load(Ordering::SeqCst), runs_on, "{method}");
+            if !runs_on {
+                // Not consumed by the dropped read; leave no permit for the next round.
+                release.notified().await;
+            }
+        }
+    }
 }
