@@ -366,7 +366,7 @@ pub fn run(command: EvalCommand) -> anyhow::Result<()> {
             );
             for (name, q) in results {
                 println!(
-                    "{name:<13} {:>6.3} {:>6.3} {:>9.3}",
+                    "{name:<13} {:>6.4} {:>6.4} {:>9.4}",
                     q.mrr, q.map, q.recall_at_5
                 );
             }

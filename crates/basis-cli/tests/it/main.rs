@@ -394,7 +394,10 @@ fn enron_mention_suggestions_beat_the_baselines() {
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     };
     assert!(stdout.contains("(4327 test messages)"), "{stdout}");
-    let (basis, recency, frequency) = (mrr("basis"), mrr("recency"), mrr("frequency"));
+    let (basis, recency, frequency) = (mrr("basis "), mrr("recency"), mrr("frequency"));
     assert!(basis >= 0.66, "MRR {basis} below the CI floor: {stdout}");
     assert!(basis > recency && basis > frequency, "{stdout}");
+    // The thread as the context (outside the protocol) adds the participant signal.
+    let thread = mrr("basis+thread");
+    assert!(thread >= 0.69 && thread > basis, "{stdout}");
 }

@@ -120,8 +120,9 @@ async fn suggestions_rank_by_interactions_explain_and_match_names_loosely() {
     .await;
     assert_eq!(s["personalized"], true, "{s}");
     let order = people(&s, "suggestions");
-    // Dan's one mention four days ago (×0.4 at a 3-day half-life) ranks below Eve's team.
-    assert_eq!(order[..3], ["bob", "eve", "dan"], "{s}");
+    // Dan's one mention four days ago (×0.4 at a 3-day half-life) still counts a share of
+    // Bob's recent ones, above Eve's team (0.05).
+    assert_eq!(order[..3], ["bob", "dan", "eve"], "{s}");
     let detail = s["suggestions"][0]["signals"][0]["detail"]
         .as_str()
         .unwrap();
@@ -414,21 +415,21 @@ async fn connections_and_recommendations_explain_themselves_and_follow_the_gate(
     let (app, seq) = workspace().await;
     let c = service_get(&app, &format!("/v1/people/ann/connections?min_seq={seq}")).await;
     assert_eq!(c["personalized"], true);
-    assert_eq!(people(&c, "connections")[..3], ["bob", "eve", "dan"], "{c}");
+    assert_eq!(people(&c, "connections")[..3], ["bob", "dan", "eve"], "{c}");
     assert!(
         c["connections"][0]["reasons"][0]
             .as_str()
             .unwrap()
             .contains("you mentioned them 3 times")
     );
-    assert_eq!(c["connections"][1]["reasons"], json!(["both in team eng"]));
     assert_eq!(
-        c["connections"][2]["reasons"],
+        c["connections"][1]["reasons"],
         json!([
             "you mentioned them once since 2026-09-28",
             "last contact on 2026-10-28"
         ])
     );
+    assert_eq!(c["connections"][2]["reasons"], json!(["both in team eng"]));
     // Bob opts out of connections: his tie no longer counts; team membership still does.
     let r = app
         .post(
@@ -439,7 +440,8 @@ async fn connections_and_recommendations_explain_themselves_and_follow_the_gate(
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     app.clock.advance_millis(1);
     let c = service_get(&app, "/v1/people/ann/connections").await;
-    assert_eq!(people(&c, "connections"), ["eve", "dan"], "{c}");
+    // Dan's is now Ann's strongest usable tie.
+    assert_eq!(people(&c, "connections"), ["dan", "eve"], "{c}");
     // Ann has not touched Bob's Kafka guide: recommended because of Bob, with the reason.
     let r = service_get(&app, "/v1/people/ann/recommendations").await;
     assert_eq!(r["personalized"], true);
@@ -630,8 +632,9 @@ async fn a_rebuild_from_the_log_gives_the_same_answers() {
 async fn the_half_life_is_configurable() {
     use basis_engine::projections::Outcome;
 
-    // Ann mentioned Bob once four days ago and shares a team with Eve (+0.5): with the default
-    // 3-day half-life the mention has faded below the team (0.40); with 30 days it has not (0.91).
+    // Ann mentioned Bob three times forty days ago and Eve once yesterday: with the default
+    // 3-day half-life Bob's mentions have faded below Eve's one (3 × 2^-13.3 against 0.79);
+    // with 30 days they have not (3 × 2^-1.3 = 1.19 against 0.98).
     let mut order = Vec::new();
     for half_life_days in [3.0, 30.0] {
         let dir = tempfile::tempdir().unwrap();
@@ -655,8 +658,12 @@ async fn the_half_life_is_configurable() {
             };
             engine.put_person("acme", id, input).await.unwrap();
         }
-        let events = json!([{ "id": "a", "type": "comment.created", "at": "2026-10-28T09:00:00Z",
-                              "actor": "ann", "mentions": ["bob"] }]);
+        let events = json!([
+            { "id": "a1", "type": "comment.created", "at": "2026-09-22T09:00:00Z", "actor": "ann", "mentions": ["bob"] },
+            { "id": "a2", "type": "comment.created", "at": "2026-09-22T09:01:00Z", "actor": "ann", "mentions": ["bob"] },
+            { "id": "a3", "type": "comment.created", "at": "2026-09-22T09:02:00Z", "actor": "ann", "mentions": ["bob"] },
+            { "id": "b", "type": "comment.created", "at": "2026-10-31T09:00:00Z", "actor": "ann", "mentions": ["eve"] }
+        ]);
         let batch = basis_engine::ingest::parse_batch(&events.to_string(), false).unwrap();
         engine.ingest("acme", batch).await.unwrap();
         let worker = engine.graph_worker();
