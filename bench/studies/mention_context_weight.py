@@ -4,7 +4,11 @@
 A replica of Basis's ranking on the Enron recipient-prediction protocol (`basis eval mentions`):
 interactions decayed with a 3-day half-life, received ones at 0.3, a 30-minute burst term, the
 affinity relative to the sender's strongest tie, and the thread (the subject without Re:/Fw:) as
-the context. Without a context it reproduces `basis eval mentions` (MRR 0.6742 on the test part).
+the context. It has no retention bound and no gate (the eval allows everyone) and counts every
+earlier participant of a thread; without a context it reproduces `basis eval mentions` exactly
+(MRR 0.6742 on the test part), with the thread it comes within 0.001 of it (0.6992 against
+0.7002 at weight 0.95). A second table adds a shared department (the long department name, the
+nearest thing to a team in the data) as a boost, without a context.
 
 The weight is chosen on a validation slice inside the training part: replay messages 0-60%,
 rank 60-80%. The test part (80-100%) is printed beside it only to report, never to choose.
@@ -21,6 +25,7 @@ DIR = sys.argv[1] if len(sys.argv) > 1 else "../shared/data/enron"
 HALF_LIFE = 3 * 86400
 LAMBDA = math.log(2) / HALF_LIFE
 INBOUND, BURST, BURST_SECONDS = 0.3, 6.0, 1800.0
+DEPARTMENTS = {}
 
 
 def load():
@@ -35,7 +40,9 @@ def load():
             m, _, r = map(int, line.split())
             recipients[m].append(r)
     with open(f"{DIR}/employees.tsv") as f:
-        people = [int(line.split("\t")[0]) for line in f]
+        rows = [line.rstrip("\n").split("\t") for line in f]
+    people = [int(r[0]) for r in rows]
+    DEPARTMENTS.update((int(r[0]), r[3]) for r in rows)
     messages.sort(key=lambda m: (m[1], m[0]))
     return messages, recipients, people
 
@@ -49,7 +56,7 @@ def thread(subject):
         s = t
 
 
-def mrr(messages, recipients, people, weight, lo, hi, with_thread=True):
+def mrr(messages, recipients, people, weight, lo, hi, with_thread=True, department=0.0):
     ties = {}  # (a, b) -> (decayed sum at t0, t0, last contact)
     threads = collections.defaultdict(set)
 
@@ -84,7 +91,12 @@ def mrr(messages, recipients, people, weight, lo, hi, with_thread=True):
 
             affinity = {p: raw(p) for p in people if p != sender}
             strongest = max(affinity.values()) or 1.0
-            score = {p: a / strongest + (weight if p in context else 0.0) for p, a in affinity.items()}
+            score = {
+                p: a / strongest
+                + (weight if p in context else 0.0)
+                + (department if DEPARTMENTS[p] == DEPARTMENTS[sender] else 0.0)
+                for p, a in affinity.items()
+            }
             ranked = sorted(score, key=lambda p: (-score[p], p))
             total += next(1 / (k + 1) for k, p in enumerate(ranked) if p in truth)
         learn(m)
@@ -99,6 +111,10 @@ def main():
         val = mrr(messages, recipients, people, weight, 0.6, 0.8)
         test = mrr(messages, recipients, people, weight, 0.8, 1.0)
         print(f"thread as context, participant weight {weight:4}: validation {val:.4f}, test {test:.4f}")
+    for department in [0.01, 0.05, 0.1, 0.25]:
+        val = mrr(messages, recipients, people, 0, 0.6, 0.8, False, department)
+        test = mrr(messages, recipients, people, 0, 0.8, 1.0, False, department)
+        print(f"no context, shared department {department:4}: validation {val:.4f}, test {test:.4f}")
 
 
 if __name__ == "__main__":

@@ -372,7 +372,7 @@ pub async fn mentions(
         };
         // As the engine does: the tied people's ids out of the graph, a gate decision for
         // each, counted in one batch; the allowed ones back as indices under the ranking's read.
-        let tied: Vec<String> = tied_candidates(&g, asker, &q, since)
+        let tied: Vec<String> = tied_candidates(&g, asker, &q, since, now)
             .into_iter()
             .map(|c| g.id(c).to_owned())
             .collect();
@@ -410,7 +410,7 @@ pub async fn mentions(
                     .zip(&same_ok)
                     .any(|(p, ok)| *ok && *p == s.person)
                 {
-                    s.score += 0.25;
+                    s.score += basis_engine::intelligence::SAME_ORGANIZATION;
                 }
             }
         }

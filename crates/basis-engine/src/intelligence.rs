@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use basis_core::Timestamp;
-use basis_core::affinity::Tie;
+use basis_core::affinity::{AffinityParams, Tie};
 use basis_core::person::Person;
 use basis_core::text::{self, Prefix};
 use serde::Serialize;
@@ -28,33 +28,52 @@ const PREFIX_SCAN: usize = 200;
 /// People taken from a context's member list (teams expanded).
 const LISTED_CAP: usize = 2_000;
 
-// Affinity counts relative to the asker's strongest tie among the candidates (1.0), so the
-// boosts below mean the same whether the asker wrote to someone an hour ago or comes back from
-// three weeks away (every tie decays alike, and absolute weights would shrink under them).
-// Values chosen on the Enron recipient data with the thread as the context, on a validation
-// slice inside the training part (messages 60-80%): participants just below the strongest tie
-// (0.93-0.99 all within 0.0002 there; 1.0 and above lost 0.006, 0.5 lost 0.008). A shared
-// department did not help at any weight, so team and organization only order people with weak
-// or no ties.
+// Affinity counts as a share of the asker's strongest usable tie (to someone who can see the
+// context, whatever the prefix: see `scale_ties`), so the boosts below mean the same whether the
+// asker wrote to someone an hour ago or comes back from three weeks away (every tie decays
+// alike, and absolute weights would shrink under them). Signals add up: a tie's share plus a
+// boost can pass a participant.
+// The participant weight was chosen on the Enron recipient data with the thread as the context,
+// on a validation slice inside the training part (messages 60-80%; bench/studies): 0.93-0.99
+// all within 0.0002 there, 1.0 and above 0.006 lower, 0.5 0.008 lower. The same script shows a
+// shared department adding nothing at any weight, so team and organization are kept small:
+// they order people with weak or no ties. Their values, and the container member's, were not
+// measured on data (the Enron data has no teams, domains or containers).
 
-/// Boost for someone who took part in the context: above every tie but the strongest.
+/// Boost for someone who took part in the context: just below the strongest tie.
 const CONTEXT_PARTICIPANT: f64 = 0.95;
-/// Boost for a member of the context's container.
+/// Boost for a member of the context's container (not measured on data).
 const CONTAINER_MEMBER: f64 = 0.5;
-/// Boost for sharing a team.
+/// Boost for sharing a team (not measured on data).
 const SAME_TEAM: f64 = 0.05;
-/// Boost for the same e-mail organization.
-const SAME_ORGANIZATION: f64 = 0.02;
+/// Boost for the same e-mail organization (not measured on data).
+pub const SAME_ORGANIZATION: f64 = 0.02;
 /// Orders otherwise equal people: the prefix matches the first name.
 const NAME_MATCH: f64 = 0.005;
+/// The asker's strongest ties, whatever the prefix, that set the scale: asked about at the gate
+/// with the candidates, so typing more letters does not change what a tie's share is of.
+pub const SCALE_TIES: usize = 4;
 
-/// `score` relative to `strongest` (0 when there is no tie at all).
-fn relative(score: f64, strongest: f64) -> f64 {
-    if strongest > 0.0 {
-        score / strongest
-    } else {
-        0.0
-    }
+/// `score` as a share of the strongest tie; a strongest tie weaker than one interaction a month
+/// old is not stretched to full strength (ten months of silence do not make a faded tie rank
+/// like yesterday's).
+fn relative(score: f64, strongest: f64, params: &AffinityParams) -> f64 {
+    let month_old = (-30.0 / params.half_life_days.max(f64::MIN_POSITIVE)).exp2();
+    score / strongest.max(month_old)
+}
+
+/// The asker's strongest ties at `now` (up to [`SCALE_TIES`]), active and with a contact since
+/// `since`, whatever the prefix: with the prefix's own ties, whom the gate is asked about.
+fn scale_ties(g: &TenantGraph, asker: u32, since: Timestamp, now: Timestamp) -> Vec<u32> {
+    let mut ties: Vec<(f64, u32)> = g
+        .affinity
+        .ties(asker)
+        .iter()
+        .filter(|t| t.last_contact() >= since && active(g, t.to))
+        .map(|t| (g.affinity.tie_score(t, now), t.to))
+        .collect();
+    ties.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ties.into_iter().take(SCALE_TIES).map(|(_, i)| i).collect()
 }
 
 /// Why an item ranks where it does.
@@ -415,22 +434,29 @@ fn active(g: &TenantGraph, i: u32) -> bool {
 }
 
 /// The people `asker` has a tie to, with a contact since `since` (the purpose's retention
-/// period), whose names match the prefix: those the gate is asked about before their ties may be
-/// used.
+/// period), whose names match the prefix, and the asker's strongest ties at `now` that set the
+/// scale ([`scale_ties`]): those the gate is asked about before their ties may be used. Sorted,
+/// once each.
 pub fn tied_candidates(
     g: &TenantGraph,
     asker: u32,
     q: &MentionQuery,
     since: Timestamp,
+    now: Timestamp,
 ) -> Vec<u32> {
     let words = Prefix::words(&q.prefix);
-    g.affinity
+    let mut tied: Vec<u32> = g
+        .affinity
         .ties(asker)
         .iter()
         .filter(|t| t.last_contact() >= since)
         .map(|t| t.to)
         .filter(|i| active(g, *i) && g.matches(*i, &words))
-        .collect()
+        .collect();
+    tied.extend(scale_ties(g, asker, since, now));
+    tied.sort_unstable();
+    tied.dedup();
+    tied
 }
 
 /// The graph indices of `people`, sorted: a set to search while ranking.
@@ -583,13 +609,24 @@ pub fn rank_mentions(
             first_name,
         });
     }
-    let strongest = scored
+    // The scale: the strongest usable tie to someone who can see the context, whether or not
+    // the prefix matches them or invitees were asked for, so neither changes a share.
+    let strongest = g
+        .affinity
+        .ties(asker)
         .iter()
-        .filter_map(|s| s.tie.map(|t| t.1))
+        .filter(|t| {
+            t.last_contact() >= candidates.since
+                && active(g, t.to)
+                && tie_ok(t.to)
+                && ctx.is_none_or(|x| x.can_see(g, t.to))
+        })
+        .map(|t| g.affinity.tie_score(t, now))
         .fold(0.0, f64::max);
+    let params = g.affinity.params();
     for s in &mut scored {
         if let Some((_, a)) = &mut s.tie {
-            *a = relative(*a, strongest);
+            *a = relative(*a, strongest, params);
             s.score += *a;
         }
     }
@@ -833,7 +870,7 @@ impl Engine {
         let usable = if decision.allowed {
             let tied: Vec<String> = self
                 .with_person(tenant, person, |g, asker| {
-                    tied_candidates(g, asker, q, since)
+                    tied_candidates(g, asker, q, since, now)
                         .into_iter()
                         .map(|i| g.id(i).to_owned())
                         .collect()
@@ -965,7 +1002,7 @@ impl Engine {
                 }
                 let strongest = by.values().map(|c| c.score).fold(0.0, f64::max);
                 for c in by.values_mut() {
-                    c.score = relative(c.score, strongest);
+                    c.score = relative(c.score, strongest, g.affinity.params());
                 }
                 let teams = g.profile(me).map(|p| p.teams.clone()).unwrap_or_default();
                 for team in &teams {
@@ -1340,8 +1377,8 @@ mod tests {
             ranked(&g, &q("b", None), 10 * DAY, &|_| true),
             ["bob", "ben", "bea"]
         );
-        // Twenty days on, with Bob mentioned again, Ben's share (0.5^10 of it) falls below the
-        // team boost.
+        // Twenty days on, with Bob mentioned again, Ben's share (3 × 0.5^10 / 1.01 ≈ 0.003)
+        // falls below the team boost.
         mention(&mut g, "ann", "bob", 30 * DAY);
         let after = ["bob", "bea", "ben"];
         assert_eq!(ranked(&g, &q("b", None), 30 * DAY, &|_| true), after);
@@ -1380,6 +1417,74 @@ mod tests {
         assert_eq!(
             ranked(&g, &q("", Some("page-1")), 0, &|_| true)[..4],
             ["ben", "bob", "cat", "bea"]
+        );
+    }
+
+    /// A share is of the asker's strongest usable tie to someone who can see the context,
+    /// whatever the prefix or the invitee flag: typing a letter or asking for invitees never
+    /// reorders the people shown.
+    #[test]
+    fn neither_the_prefix_nor_invitees_change_the_scale() {
+        let mut g = graph();
+        // Cat is Ann's strongest tie (two mentions now); Ben a weak one (one, two half-lives
+        // back: an eighth of Cat's).
+        for k in 0..2 {
+            mention(&mut g, "ann", "cat", 6 * DAY + k);
+        }
+        mention(&mut g, "ann", "ben", 0);
+        // Bob wrote the page; Cat may not see it.
+        g.apply(
+            &event(serde_json::json!({"id": "c1", "type": "content.created", "at": Timestamp(6 * DAY).to_string(),
+                "actor": "bob", "object": {"id": "page-1", "visibility": {"members": ["ann", "bob", "ben", "bea"]}}})),
+            &|_| true,
+        );
+        let now = 6 * DAY;
+        let all = ranked(&g, &q("", Some("page-1")), now, &|_| true);
+        // Without Cat (who cannot see it), Ben's is the strongest tie here, above Bob.
+        assert_eq!(all[..2], ["ben", "bob"]);
+        let typed = ranked(&g, &q("b", Some("page-1")), now, &|_| true);
+        assert_eq!(typed[..2], ["ben", "bob"], "a letter typed changes nothing");
+        let ann = g.index("ann").unwrap();
+        let mut query = q("", Some("page-1"));
+        query.include_invitees = true;
+        let c = mention_candidates(&g, ann, &query, &|_| true, Timestamp(i64::MIN));
+        let (_, with) = rank_mentions(&g, ann, &query, &c, &|_| true, Timestamp(now), 10);
+        let visible: Vec<&str> = with
+            .iter()
+            .filter(|s| s.can_see_context)
+            .map(|s| s.person.as_str())
+            .collect();
+        assert_eq!(visible, all, "asking for invitees changes nothing");
+        assert_eq!(with.last().map(|s| s.person.as_str()), Some("cat"));
+        // Without a context, Cat's tie is the scale: Ben's is a small share of it, whether the
+        // prefix matches Cat or not.
+        let b = ranked(&g, &q("b", None), now, &|_| true);
+        assert_eq!(b, ["ben", "bea", "bob"], "Ben's share above Bea's team");
+        let c = mention_candidates(&g, ann, &q("b", None), &|_| true, Timestamp(i64::MIN));
+        let (_, shown) = rank_mentions(&g, ann, &q("b", None), &c, &|_| true, Timestamp(now), 10);
+        let share = shown[0].signals[0].score;
+        assert!((0.12..0.13).contains(&share), "{share}");
+    }
+
+    /// A strongest tie weaker than one interaction a month old is not stretched to full
+    /// strength: after ten months of silence, the page's author comes before it.
+    #[test]
+    fn a_faded_strongest_tie_is_not_stretched() {
+        let mut g = graph();
+        mention(&mut g, "ann", "ben", 0);
+        g.apply(
+            &event(serde_json::json!({"id": "c1", "type": "content.created", "at": Timestamp(300 * DAY).to_string(),
+                "actor": "bob", "object": {"id": "page-1"}})),
+            &|_| true,
+        );
+        assert_eq!(
+            ranked(&g, &q("b", Some("page-1")), 300 * DAY, &|_| true)[..3],
+            ["bob", "bea", "ben"]
+        );
+        // A month on, a single tie still counts in full.
+        assert_eq!(
+            ranked(&g, &q("b", Some("page-1")), 25 * DAY, &|_| true)[..2],
+            ["ben", "bob"]
         );
     }
 

@@ -127,6 +127,25 @@ async fn suggestions_rank_by_interactions_explain_and_match_names_loosely() {
         .as_str()
         .unwrap();
     assert!(detail.contains("you mentioned them 3 times"), "{detail}");
+    // A prefix does not change the scale: Dan's share is of Bob's tie (asked about at the
+    // gate with Dan's though Bob does not match "d"), not of his own.
+    let share = |s: &Value| s["suggestions"][0]["signals"][0]["score"].as_f64().unwrap();
+    let all = share(
+        &s["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["person"] == "dan")
+            .map(|d| json!({ "suggestions": [d] }))
+            .unwrap(),
+    );
+    let s = service_get(&app, "/v1/people/ann/mention-suggestions?prefix=d").await;
+    assert_eq!(people(&s, "suggestions")[0], "dan", "{s}");
+    assert!(
+        (share(&s) - all).abs() < 1e-9 && all < 0.5,
+        "{all} then {}",
+        share(&s)
+    );
     // Case- and accent-insensitive prefix on name, id and e-mail.
     let s = service_get(&app, "/v1/people/ann/mention-suggestions?prefix=AKE").await;
     assert_eq!(people(&s, "suggestions"), ["bob"]);
