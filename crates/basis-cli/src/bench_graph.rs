@@ -21,7 +21,7 @@ use basis_core::person::PersonInput;
 use basis_core::{Policy, SubjectState, Timestamp, decide};
 use basis_engine::graph::{AFFILIATION, MENTIONS, TenantGraph};
 use basis_engine::intelligence::{
-    MentionQuery, explain, indices, mention_candidates, rank_mentions, tied_candidates,
+    MentionQuery, explain, indices, mention_candidates, rank_mentions, scale_ties, tied_candidates,
 };
 use basis_engine::subjects::SubjectCache;
 use basis_engine::{Counted, Ledger};
@@ -372,7 +372,8 @@ pub async fn mentions(
         };
         // As the engine does: the tied people's ids out of the graph, a gate decision for
         // each, counted in one batch; the allowed ones back as indices under the ranking's read.
-        let tied: Vec<String> = tied_candidates(&g, asker, &q, since, now)
+        let scale = scale_ties(&g, asker, &q, since, now);
+        let tied: Vec<String> = tied_candidates(&g, asker, &q, since, &scale)
             .into_iter()
             .map(|c| g.id(c).to_owned())
             .collect();
@@ -384,7 +385,7 @@ pub async fn mentions(
             .collect();
         let usable = indices(&g, &allowed);
         let tie_ok = |i: u32| usable.binary_search(&i).is_ok();
-        let candidates = mention_candidates(&g, asker, &q, &tie_ok, since);
+        let candidates = mention_candidates(&g, asker, &q, &tie_ok, since, &scale);
         let (_, mut out) = rank_mentions(&g, asker, &q, &candidates, &tie_ok, now, 30);
         // The engine's organization step: affiliation asked of the writer and each same-org
         // person in the leading window.

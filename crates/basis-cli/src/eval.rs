@@ -227,7 +227,8 @@ fn product_rank(
         include_invitees: false,
     };
     let since = mentions.retained_since(at);
-    let candidates = mention_candidates(g, asker, &q, &|_| true, since);
+    // An empty prefix: every tie is a candidate, none needed for the scale.
+    let candidates = mention_candidates(g, asker, &q, &|_| true, since, &[]);
     let (_, ranked) = rank_mentions(g, asker, &q, &candidates, &|_| true, at, ids.len());
     let mut out: Vec<u32> = ranked
         .iter()

@@ -63,17 +63,36 @@ fn relative(score: f64, strongest: f64, params: &AffinityParams) -> f64 {
 }
 
 /// The asker's strongest ties at `now` (up to [`SCALE_TIES`]), active and with a contact since
-/// `since`, whatever the prefix: with the prefix's own ties, whom the gate is asked about.
-fn scale_ties(g: &TenantGraph, asker: u32, since: Timestamp, now: Timestamp) -> Vec<u32> {
-    let mut ties: Vec<(f64, u32)> = g
-        .affinity
-        .ties(asker)
-        .iter()
-        .filter(|t| t.last_contact() >= since && active(g, t.to))
-        .map(|t| (g.affinity.tie_score(t, now), t.to))
-        .collect();
-    ties.sort_by(|a, b| b.0.total_cmp(&a.0));
-    ties.into_iter().take(SCALE_TIES).map(|(_, i)| i).collect()
+/// `since`, whatever the prefix: with the prefix's own ties, whom the gate is asked about, and
+/// what a tie's share is of. None for an empty prefix, whose candidates hold every tie already.
+pub fn scale_ties(
+    g: &TenantGraph,
+    asker: u32,
+    q: &MentionQuery,
+    since: Timestamp,
+    now: Timestamp,
+) -> Vec<u32> {
+    if q.prefix.trim().is_empty() {
+        return Vec::new();
+    }
+    // One pass keeping the best few, strongest first: no allocation per tie, no sort.
+    let mut best: Vec<(f64, u32)> = Vec::with_capacity(SCALE_TIES + 1);
+    for t in g.affinity.ties(asker) {
+        if t.last_contact() < since {
+            continue;
+        }
+        let score = g.affinity.tie_score(t, now);
+        if best.len() == SCALE_TIES && best.last().is_some_and(|w| w.0 >= score) {
+            continue;
+        }
+        if !active(g, t.to) {
+            continue;
+        }
+        let at = best.partition_point(|b| b.0 >= score);
+        best.insert(at, (score, t.to));
+        best.truncate(SCALE_TIES);
+    }
+    best.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Why an item ranks where it does.
@@ -434,15 +453,15 @@ fn active(g: &TenantGraph, i: u32) -> bool {
 }
 
 /// The people `asker` has a tie to, with a contact since `since` (the purpose's retention
-/// period), whose names match the prefix, and the asker's strongest ties at `now` that set the
-/// scale ([`scale_ties`]): those the gate is asked about before their ties may be used. Sorted,
-/// once each.
+/// period), whose names match the prefix, and the ties that set the scale (`scale`, from
+/// [`scale_ties`]): those the gate is asked about before their ties may be used. Sorted, once
+/// each.
 pub fn tied_candidates(
     g: &TenantGraph,
     asker: u32,
     q: &MentionQuery,
     since: Timestamp,
-    now: Timestamp,
+    scale: &[u32],
 ) -> Vec<u32> {
     let words = Prefix::words(&q.prefix);
     let mut tied: Vec<u32> = g
@@ -453,7 +472,7 @@ pub fn tied_candidates(
         .map(|t| t.to)
         .filter(|i| active(g, *i) && g.matches(*i, &words))
         .collect();
-    tied.extend(scale_ties(g, asker, since, now));
+    tied.extend(scale);
     tied.sort_unstable();
     tied.dedup();
     tied
@@ -474,17 +493,22 @@ pub struct Candidates {
     words: Vec<Prefix>,
     /// Ties last touched before this are not used (the purpose's retention period).
     since: Timestamp,
+    /// The asker's strongest usable ties, whatever the prefix: with the candidates' own, what
+    /// a tie's share is of.
+    scale: Vec<u32>,
 }
 
 /// Gathers @mention candidates for `asker`: their ties the gate allowed (`tie_ok`: both people)
 /// with a contact since `since` (the purpose's retention period), the context's people, their
-/// teams, and people matched by prefix. The first half of a suggestion (public for benchmarks).
+/// teams, and people matched by prefix; `scale` ([`scale_ties`]) is kept to set what a tie's
+/// share is of. The first half of a suggestion (public for benchmarks).
 pub fn mention_candidates(
     g: &TenantGraph,
     asker: u32,
     q: &MentionQuery,
     tie_ok: &dyn Fn(u32) -> bool,
     since: Timestamp,
+    scale: &[u32],
 ) -> Candidates {
     let words = Prefix::words(&q.prefix);
     let mut out = Vec::new();
@@ -521,11 +545,13 @@ pub fn mention_candidates(
     }
     out.sort_unstable();
     out.dedup();
+    let scale = scale.iter().copied().filter(|i| tie_ok(*i)).collect();
     Candidates {
         people: out,
         context,
         words,
         since,
+        scale,
     }
 }
 
@@ -609,19 +635,20 @@ pub fn rank_mentions(
             first_name,
         });
     }
-    // The scale: the strongest usable tie to someone who can see the context, whether or not
-    // the prefix matches them or invitees were asked for, so neither changes a share.
-    let strongest = g
-        .affinity
-        .ties(asker)
+    // The scale: the strongest usable tie to someone who can see the context — among the
+    // candidates and the asker's strongest few whatever the prefix — so neither a letter typed
+    // nor the invitee flag changes a share.
+    let visible_tie = |i: u32| {
+        ctx.is_none_or(|x| x.can_see(g, i))
+            .then(|| g.affinity.tie(asker, i))
+            .flatten()
+            .map(|t| g.affinity.tie_score(t, now))
+    };
+    let strongest = scored
         .iter()
-        .filter(|t| {
-            t.last_contact() >= candidates.since
-                && active(g, t.to)
-                && tie_ok(t.to)
-                && ctx.is_none_or(|x| x.can_see(g, t.to))
-        })
-        .map(|t| g.affinity.tie_score(t, now))
+        .filter(|s| s.can_see)
+        .filter_map(|s| s.tie.map(|t| t.1))
+        .chain(candidates.scale.iter().filter_map(|i| visible_tie(*i)))
         .fold(0.0, f64::max);
     let params = g.affinity.params();
     for s in &mut scored {
@@ -870,7 +897,8 @@ impl Engine {
         let usable = if decision.allowed {
             let tied: Vec<String> = self
                 .with_person(tenant, person, |g, asker| {
-                    tied_candidates(g, asker, q, since, now)
+                    let scale = scale_ties(g, asker, q, since, now);
+                    tied_candidates(g, asker, q, since, &scale)
                         .into_iter()
                         .map(|i| g.id(i).to_owned())
                         .collect()
@@ -884,7 +912,8 @@ impl Engine {
             .with_person(tenant, person, |g, asker| {
                 let usable = indices(g, &usable);
                 let tie_ok = |i: u32| usable.binary_search(&i).is_ok();
-                let candidates = mention_candidates(g, asker, q, &tie_ok, since);
+                let scale = scale_ties(g, asker, q, since, now);
+                let candidates = mention_candidates(g, asker, q, &tie_ok, since, &scale);
                 let organization = g
                     .profile(asker)
                     .and_then(|p| p.organization.as_deref().map(str::to_owned));
@@ -1347,7 +1376,9 @@ mod tests {
         tie_ok: &dyn Fn(u32) -> bool,
     ) -> Vec<String> {
         let ann = g.index("ann").unwrap();
-        let c = mention_candidates(g, ann, q, tie_ok, Timestamp(i64::MIN));
+        let since = Timestamp(i64::MIN);
+        let scale = scale_ties(g, ann, q, since, Timestamp(now));
+        let c = mention_candidates(g, ann, q, tie_ok, since, &scale);
         rank_mentions(g, ann, q, &c, tie_ok, Timestamp(now), 10)
             .1
             .into_iter()
@@ -1447,7 +1478,7 @@ mod tests {
         let ann = g.index("ann").unwrap();
         let mut query = q("", Some("page-1"));
         query.include_invitees = true;
-        let c = mention_candidates(&g, ann, &query, &|_| true, Timestamp(i64::MIN));
+        let c = mention_candidates(&g, ann, &query, &|_| true, Timestamp(i64::MIN), &[]);
         let (_, with) = rank_mentions(&g, ann, &query, &c, &|_| true, Timestamp(now), 10);
         let visible: Vec<&str> = with
             .iter()
@@ -1460,7 +1491,15 @@ mod tests {
         // prefix matches Cat or not.
         let b = ranked(&g, &q("b", None), now, &|_| true);
         assert_eq!(b, ["ben", "bea", "bob"], "Ben's share above Bea's team");
-        let c = mention_candidates(&g, ann, &q("b", None), &|_| true, Timestamp(i64::MIN));
+        let scale = scale_ties(&g, ann, &q("b", None), Timestamp(i64::MIN), Timestamp(now));
+        let c = mention_candidates(
+            &g,
+            ann,
+            &q("b", None),
+            &|_| true,
+            Timestamp(i64::MIN),
+            &scale,
+        );
         let (_, shown) = rank_mentions(&g, ann, &q("b", None), &c, &|_| true, Timestamp(now), 10);
         let share = shown[0].signals[0].score;
         assert!((0.12..0.13).contains(&share), "{share}");
@@ -1503,7 +1542,7 @@ mod tests {
         let ann = g.index("ann").unwrap();
         let mut query = q("", Some("secret"));
         query.include_invitees = true;
-        let c = mention_candidates(&g, ann, &query, &|_| true, Timestamp(i64::MIN));
+        let c = mention_candidates(&g, ann, &query, &|_| true, Timestamp(i64::MIN), &[]);
         let (_, all) = rank_mentions(&g, ann, &query, &c, &|_| true, Timestamp(0), 10);
         let ben = all.iter().find(|s| s.person == "ben").unwrap();
         assert!(!ben.can_see_context);
