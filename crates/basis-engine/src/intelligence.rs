@@ -29,7 +29,8 @@ const PREFIX_SCAN: usize = 200;
 const LISTED_CAP: usize = 2_000;
 
 // Affinity counts as a share of the asker's strongest usable tie (to someone who can see the
-// context, whatever the prefix: see `scale_ties`), so the boosts below mean the same whether the
+// context, whatever the prefix unless the gate refuses all of `scale_ties`), so the boosts below
+// mean the same whether the
 // asker wrote to someone an hour ago or comes back from three weeks away (every tie decays
 // alike, and absolute weights would shrink under them). Signals add up: a tie's share plus a
 // boost can pass a participant.
@@ -62,9 +63,10 @@ fn relative(score: f64, strongest: f64, params: &AffinityParams) -> f64 {
     score / strongest.max(month_old)
 }
 
-/// The asker's strongest ties at `now` (up to [`SCALE_TIES`]), active and with a contact since
-/// `since`, whatever the prefix: with the prefix's own ties, whom the gate is asked about, and
-/// what a tie's share is of. None for an empty prefix, whose candidates hold every tie already.
+/// The asker's strongest ties at `now` (up to [`SCALE_TIES`]) to people who are active, can see
+/// the context and had a contact since `since`, whatever the prefix: with the prefix's own ties,
+/// whom the gate is asked about, and what a tie's share is of. None for a prefix without words,
+/// whose candidates hold every tie already.
 pub fn scale_ties(
     g: &TenantGraph,
     asker: u32,
@@ -72,9 +74,15 @@ pub fn scale_ties(
     since: Timestamp,
     now: Timestamp,
 ) -> Vec<u32> {
-    if q.prefix.trim().is_empty() {
+    if Prefix::words(&q.prefix).is_empty() {
         return Vec::new();
     }
+    let target = Context::target(g, asker, q.context.as_deref());
+    let sees = |i: u32| match &target {
+        Some((Some(o), _)) => g.can_see(i, *o),
+        Some((None, Some(c))) => g.can_see_container(i, c),
+        _ => true,
+    };
     // One pass keeping the best few, strongest first: no allocation per tie, no sort.
     let mut best: Vec<(f64, u32)> = Vec::with_capacity(SCALE_TIES + 1);
     for t in g.affinity.ties(asker) {
@@ -85,7 +93,7 @@ pub fn scale_ties(
         if best.len() == SCALE_TIES && best.last().is_some_and(|w| w.0 >= score) {
             continue;
         }
-        if !active(g, t.to) {
+        if !active(g, t.to) || !sees(t.to) {
             continue;
         }
         let at = best.partition_point(|b| b.0 >= score);
@@ -398,19 +406,7 @@ impl Context {
     /// Who takes part counts from `since` (the purpose's retention period); members of the
     /// space, who have no time, count whenever they were added.
     fn resolve(g: &TenantGraph, asker: u32, id: Option<&str>, since: Timestamp) -> Option<Context> {
-        let id = id?;
-        let (object, container) = match g.object_index(id) {
-            Some(o) if !g.can_see(asker, o) => return None,
-            Some(o) => (
-                Some(o),
-                g.object(o)
-                    .and_then(|x| x.container.as_deref().map(str::to_owned)),
-            ),
-            None if g.container(id).is_some() && g.can_see_container(asker, id) => {
-                (None, Some(id.to_owned()))
-            }
-            None => return None,
-        };
+        let (object, container) = Context::target(g, asker, id)?;
         let participants = object
             .and_then(|o| g.object(o))
             .map(|o| takers_part(o, since).collect())
@@ -435,6 +431,28 @@ impl Context {
             (Some(o), _) => g.can_see(person, o),
             (None, Some(c)) => g.can_see_container(person, c),
             (None, None) => true,
+        }
+    }
+
+    /// The object and container a context id names, if the writer can see it (an unknown or
+    /// hidden context is ignored).
+    fn target(
+        g: &TenantGraph,
+        asker: u32,
+        id: Option<&str>,
+    ) -> Option<(Option<u32>, Option<String>)> {
+        let id = id?;
+        match g.object_index(id) {
+            Some(o) if !g.can_see(asker, o) => None,
+            Some(o) => Some((
+                Some(o),
+                g.object(o)
+                    .and_then(|x| x.container.as_deref().map(str::to_owned)),
+            )),
+            None if g.container(id).is_some() && g.can_see_container(asker, id) => {
+                Some((None, Some(id.to_owned())))
+            }
+            None => None,
         }
     }
 }
@@ -636,8 +654,9 @@ pub fn rank_mentions(
         });
     }
     // The scale: the strongest usable tie to someone who can see the context — among the
-    // candidates and the asker's strongest few whatever the prefix — so neither a letter typed
-    // nor the invitee flag changes a share.
+    // candidates and the asker's strongest few who can see it, whatever the prefix — so neither
+    // a letter typed nor the invitee flag changes a share (unless the gate refuses all of those
+    // few: then the candidates' own set it).
     let visible_tie = |i: u32| {
         ctx.is_none_or(|x| x.can_see(g, i))
             .then(|| g.affinity.tie(asker, i))
@@ -894,26 +913,29 @@ impl Engine {
         // An edge between two people is used — even to make someone a candidate — only when
         // both allow it.
         let since = self.retained_since(MENTIONS, now)?;
-        let usable = if decision.allowed {
-            let tied: Vec<String> = self
+        let (usable, scale) = if decision.allowed {
+            // The scale's ties are chosen once, here, and carried to the ranking by id: the
+            // graph may change between the two reads.
+            let (tied, scale): (Vec<String>, HashSet<String>) = self
                 .with_person(tenant, person, |g, asker| {
                     let scale = scale_ties(g, asker, q, since, now);
-                    tied_candidates(g, asker, q, since, &scale)
-                        .into_iter()
-                        .map(|i| g.id(i).to_owned())
-                        .collect()
+                    let ids = |list: &[u32]| -> Vec<String> {
+                        list.iter().map(|i| g.id(*i).to_owned()).collect()
+                    };
+                    let tied = ids(&tied_candidates(g, asker, q, since, &scale));
+                    (tied, ids(&scale).into_iter().collect())
                 })
                 .unwrap_or_default();
-            self.allowed_set(tenant, tied, MENTIONS, now).await?
+            (self.allowed_set(tenant, tied, MENTIONS, now).await?, scale)
         } else {
-            HashSet::new()
+            (HashSet::new(), HashSet::new())
         };
         let (organization, (context_used, mut suggestions)) = self
             .with_person(tenant, person, |g, asker| {
                 let usable = indices(g, &usable);
                 let tie_ok = |i: u32| usable.binary_search(&i).is_ok();
-                let scale = scale_ties(g, asker, q, since, now);
-                let candidates = mention_candidates(g, asker, q, &tie_ok, since, &scale);
+                let candidates =
+                    mention_candidates(g, asker, q, &tie_ok, since, &indices(g, &scale));
                 let organization = g
                     .profile(asker)
                     .and_then(|p| p.organization.as_deref().map(str::to_owned));
@@ -1503,6 +1525,42 @@ mod tests {
         let (_, shown) = rank_mentions(&g, ann, &q("b", None), &c, &|_| true, Timestamp(now), 10);
         let share = shown[0].signals[0].score;
         assert!((0.12..0.13).contains(&share), "{share}");
+    }
+
+    /// The scale's ties are the strongest to people who can see the context: with more strong
+    /// ties outside a private page than the scale holds, a prefix still leaves shares alone.
+    #[test]
+    fn the_scale_is_taken_among_people_who_can_see_the_context() {
+        let mut g = graph();
+        g.put_person(&person("dan", "Dan Dorsey", &[]));
+        for k in 0..SCALE_TIES {
+            let id = format!("x{k}");
+            g.put_person(&person(&id, "Xavier", &[]));
+            for n in 0..5 {
+                mention(&mut g, "ann", &id, DAY + n);
+            }
+        }
+        for n in 0..2 {
+            mention(&mut g, "ann", "dan", DAY + n);
+        }
+        mention(&mut g, "ann", "ben", DAY);
+        g.apply(
+            &event(serde_json::json!({"id": "c1", "type": "content.created", "at": Timestamp(DAY).to_string(),
+                "actor": "bob", "object": {"id": "page-1", "visibility": {"members": ["ann", "bob", "ben", "dan"]}}})),
+            &|_| true,
+        );
+        let share = |prefix: &str| {
+            let ann = g.index("ann").unwrap();
+            let query = q(prefix, Some("page-1"));
+            let since = Timestamp(i64::MIN);
+            let scale = scale_ties(&g, ann, &query, since, Timestamp(DAY));
+            let c = mention_candidates(&g, ann, &query, &|_| true, since, &scale);
+            let (_, out) = rank_mentions(&g, ann, &query, &c, &|_| true, Timestamp(DAY), 10);
+            let ben = out.iter().find(|s| s.person == "ben").unwrap();
+            ben.signals[0].score
+        };
+        assert!((share("") - 0.5).abs() < 1e-9, "half of Dan's");
+        assert!((share("b") - 0.5).abs() < 1e-9, "still half of Dan's");
     }
 
     /// A strongest tie weaker than one interaction a month old is not stretched to full
