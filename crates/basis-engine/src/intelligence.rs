@@ -55,12 +55,12 @@ const NAME_MATCH: f64 = 0.005;
 /// with the candidates, so typing more letters does not change what a tie's share is of.
 pub const SCALE_TIES: usize = 4;
 
-/// `score` as a share of the strongest tie; a strongest tie weaker than one interaction a month
-/// old is not stretched to full strength (ten months of silence do not make a faded tie rank
-/// like yesterday's).
-fn relative(score: f64, strongest: f64, params: &AffinityParams) -> f64 {
+/// What a tie's share is of: the strongest tie, but no less than one interaction a month old, so
+/// a faded strongest tie is not stretched to full strength (ten months of silence do not make it
+/// rank like yesterday's).
+fn scale(strongest: f64, params: &AffinityParams) -> f64 {
     let month_old = (-30.0 / params.half_life_days.max(f64::MIN_POSITIVE)).exp2();
-    score / strongest.max(month_old)
+    strongest.max(month_old)
 }
 
 /// The asker's strongest ties at `now` (up to [`SCALE_TIES`]) to people who are active, can see
@@ -669,10 +669,10 @@ pub fn rank_mentions(
         .filter_map(|s| s.tie.map(|t| t.1))
         .chain(candidates.scale.iter().filter_map(|i| visible_tie(*i)))
         .fold(0.0, f64::max);
-    let params = g.affinity.params();
+    let of = scale(strongest, g.affinity.params());
     for s in &mut scored {
         if let Some((_, a)) = &mut s.tie {
-            *a = relative(*a, strongest, params);
+            *a /= of;
             s.score += *a;
         }
     }
@@ -1052,8 +1052,9 @@ impl Engine {
                     );
                 }
                 let strongest = by.values().map(|c| c.score).fold(0.0, f64::max);
+                let of = scale(strongest, g.affinity.params());
                 for c in by.values_mut() {
-                    c.score = relative(c.score, strongest, g.affinity.params());
+                    c.score /= of;
                 }
                 let teams = g.profile(me).map(|p| p.teams.clone()).unwrap_or_default();
                 for team in &teams {
