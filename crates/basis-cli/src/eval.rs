@@ -32,7 +32,31 @@ pub enum EvalCommand {
         /// Folder with employees.tsv, messages.tsv, recipients.tsv.
         #[arg(long)]
         enron: std::path::PathBuf,
+        /// Which messages are ranked: `test` (the protocol: the last 20% after replaying the
+        /// first 80%) or `validation` (60-80% after replaying the first 60%: where weights are
+        /// chosen, so the test part is never used to choose them).
+        #[arg(long, value_enum, default_value_t = Part::Test)]
+        part: Part,
     },
+}
+
+/// The messages a run ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// Replay 0-80%, rank 80-100% (the protocol).
+    Test,
+    /// Replay 0-60%, rank 60-80% (for choosing weights).
+    Validation,
+}
+
+impl Part {
+    /// (first ranked, end) in `len` messages.
+    fn range(self, len: usize) -> (usize, usize) {
+        match self {
+            Part::Test => (len * 8 / 10, len),
+            Part::Validation => (len * 6 / 10, len * 8 / 10),
+        }
+    }
 }
 
 struct Message {
@@ -143,15 +167,16 @@ fn load(dir: &Path) -> anyhow::Result<(Vec<Employee>, Vec<Message>)> {
 /// message's sender, time and thread; `learn(message)` updates after each message.
 fn evaluate(
     messages: &[Message],
+    part: Part,
     mut rank: impl FnMut(&Message) -> Vec<u32>,
     mut learn: impl FnMut(&Message),
 ) -> Quality {
-    let cut = messages.len() * 8 / 10;
+    let (cut, end) = part.range(messages.len());
     for m in &messages[..cut] {
         learn(m);
     }
     let mut q = Quality::default();
-    for m in &messages[cut..] {
+    for m in &messages[cut..end] {
         let truth: Vec<u32> = m
             .recipients
             .iter()
@@ -270,12 +295,13 @@ fn as_event(m: &Message) -> Event {
 }
 
 /// The rankings on the data in `dir`: recency, frequency, Basis, and Basis given the thread.
-pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 4]> {
+pub fn mentions(dir: &Path, part: Part) -> anyhow::Result<[(&'static str, Quality); 4]> {
     let (employees, messages) = load(dir)?;
     let ids: Vec<u32> = employees.iter().map(|e| e.id).collect();
     let last: std::cell::RefCell<HashMap<(u32, u32), i64>> = std::cell::RefCell::default();
     let recency = evaluate(
         &messages,
+        part,
         |m| {
             order(&ids, m.sender, |e| {
                 last.borrow()
@@ -293,6 +319,7 @@ pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 4]> {
     let count: std::cell::RefCell<HashMap<(u32, u32), u32>> = std::cell::RefCell::default();
     let frequency = evaluate(
         &messages,
+        part,
         |m| {
             order(&ids, m.sender, |e| {
                 f64::from(count.borrow().get(&(m.sender, e)).copied().unwrap_or(0))
@@ -330,6 +357,7 @@ pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 4]> {
         let graph = fresh_graph()?;
         let quality = evaluate(
             &messages,
+            part,
             |m| {
                 let context = m
                     .thread
@@ -359,10 +387,14 @@ pub fn mentions(dir: &Path) -> anyhow::Result<[(&'static str, Quality); 4]> {
 
 pub fn run(command: EvalCommand) -> anyhow::Result<()> {
     match command {
-        EvalCommand::Mentions { enron } => {
-            let results = mentions(&enron)?;
+        EvalCommand::Mentions { enron, part } => {
+            let results = mentions(&enron, part)?;
+            let what = match part {
+                Part::Test => "test messages",
+                Part::Validation => "validation messages: 60-80%, not the test part",
+            };
             println!(
-                "{:<13} {:>6} {:>6} {:>9}  ({} test messages)",
+                "{:<13} {:>6} {:>6} {:>9}  ({} {what})",
                 "ranking", "MRR", "MAP", "Recall@5", results[0].1.messages
             );
             for (name, q) in results {

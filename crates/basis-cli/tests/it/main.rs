@@ -400,4 +400,18 @@ fn enron_mention_suggestions_beat_the_baselines() {
     // The thread as the context (outside the protocol) adds the participant signal.
     let thread = mrr("basis+thread");
     assert!(thread >= 0.69 && thread > basis, "{stdout}");
+    // Weights are chosen on the validation part, which the product ranks too.
+    let (validation, _) = run_ok(&[
+        "eval",
+        "mentions",
+        "--enron",
+        dir.to_str().unwrap(),
+        "--part",
+        "validation",
+    ]);
+    assert!(
+        validation.contains("validation messages") && !validation.contains("test messages"),
+        "{validation}"
+    );
+    assert_ne!(validation, stdout);
 }
