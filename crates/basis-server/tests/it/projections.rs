@@ -675,3 +675,37 @@ async fn a_registered_person_with_an_identity_shaped_id_is_not_merged() {
     assert!(engine.save_graph().await.unwrap().is_some());
     store.close().await;
 }
+
+/// The whole server lifecycle: `basis serve` (Application::build) catches up, stops cleanly on
+/// its shutdown signal — the graph worker writes the snapshot on the way out — and the next
+/// server starts ready at once from it, with nothing left to replay.
+#[tokio::test]
+async fn a_served_graph_survives_a_clean_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(basis_engine::GRAPH_SNAPSHOT);
+    let app = basis_server::Application::build(config(dir.path()))
+        .await
+        .unwrap();
+    let engine = app.engine().clone();
+    engine
+        .ingest("acme", mentions(0, 3, "u-bob"))
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    engine.wait_for_graph(Some(3)).await.unwrap();
+    stop.send(()).unwrap();
+    served.await.unwrap().unwrap();
+    drop(engine);
+    assert!(file.exists(), "the clean stop wrote the graph");
+
+    let app = basis_server::Application::build(config(dir.path()))
+        .await
+        .unwrap();
+    assert!(!file.exists(), "taken by the next server");
+    let ready = app.engine().readiness();
+    assert!(ready.ready && ready.graph_seq == 3, "{ready:?}");
+    assert_eq!(mentioned(app.engine(), "u-bob"), Some(3));
+}
