@@ -99,10 +99,14 @@ pub(crate) struct Inner {
     /// People-generation bumps by other writers when the engine opened; if that moves, the
     /// graph misses their writes and no snapshot of it is written (see `snapshot`).
     foreign_bumps_at_open: i64,
-    /// People-generation bumps this engine made and the graph has applied, counted after the
-    /// graph applied them: fewer than the store counts through its handle means a write stopped
-    /// between the two (an error, a dropped request), and no snapshot is written.
-    people_applied: std::sync::atomic::AtomicI64,
+    /// People writes of this engine between their store write and the graph applying them; one
+    /// that stopped in between (an error, a dropped request) stays counted, and no snapshot of
+    /// this graph is written (see [`PeopleWrite`]).
+    people_pending: std::sync::atomic::AtomicI64,
+    /// The store's count of this handle's own generation moves as last seen by a people write
+    /// the graph applied: a move beyond it was made through the handle without the engine (and
+    /// the graph) knowing, and no snapshot is written.
+    own_accounted: std::sync::atomic::AtomicI64,
     /// Set when the server stops waiting for the snapshot to be written: it is then not put in
     /// place (see [`Engine::abandon_graph_snapshot`]).
     graph_snapshot_abandoned: std::sync::atomic::AtomicBool,
@@ -115,6 +119,28 @@ pub(crate) struct Inner {
     /// Source identity (`tenant`, `slack:U1`) -> person, or none yet; cleared on people writes.
     pub(crate) identity_cache: ReadThrough<(String, String), Option<String>>,
     watermark: Arc<watch::Sender<i64>>,
+}
+
+/// A people write in flight, from before its store write until the graph has applied it. Dropped
+/// without [`PeopleWrite::applied`] — an error or a dropped request between the two — it stays
+/// counted, and no snapshot of this graph is written.
+#[must_use]
+struct PeopleWrite<'a>(&'a Inner);
+
+impl PeopleWrite<'_> {
+    /// Nothing was written (the store refused it).
+    fn nothing_written(self) {
+        self.0.people_pending.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// The graph has applied the write: the store's count of this handle's own generation moves
+    /// as it stands now is accounted for, then the write leaves the in-flight count.
+    async fn applied(self) -> Result<(), EngineError> {
+        let own = self.0.store.generation().await?.own;
+        self.0.own_accounted.fetch_max(own, Ordering::SeqCst);
+        self.0.people_pending.fetch_sub(1, Ordering::SeqCst);
+        Ok(())
+    }
 }
 
 /// The engine.
@@ -161,12 +187,13 @@ impl Engine {
         let cursor = activity.applied();
         let (watermark, _) = watch::channel(cursor);
         let seq_at_start = store.last_seq().await?;
-        let store_id = store
-            .init_setting(
-                "store_id",
-                &keys::generate().map_err(|e| EngineError::invalid("key", e.to_string()))?,
-            )
-            .await?;
+        let store_id = {
+            // A plain random id (not shaped like a key: it is written into the snapshot).
+            let mut id = [0u8; 16];
+            getrandom::fill(&mut id)
+                .map_err(|e| EngineError::invalid("store_id", e.to_string()))?;
+            store.init_setting("store_id", &hex::encode(id)).await?
+        };
         // Read before the people are: a write landing in between shows as another writer's.
         let generation = store.generation().await?;
         let taken = match config.graph_snapshot.as_deref() {
@@ -207,7 +234,8 @@ impl Engine {
                 seq_at_start,
                 store_id,
                 foreign_bumps_at_open: generation.value - generation.own,
-                people_applied: std::sync::atomic::AtomicI64::new(0),
+                people_pending: std::sync::atomic::AtomicI64::new(0),
+                own_accounted: std::sync::atomic::AtomicI64::new(generation.own),
                 graph_snapshot_abandoned: std::sync::atomic::AtomicBool::new(false),
                 ready: std::sync::atomic::AtomicBool::new(false),
                 token_key,
@@ -269,17 +297,20 @@ impl Engine {
             _ => return Ok(None),
         };
         let _guard = self.inner.projection_lock.lock().await;
-        // Read before the graph is written: a write committed later makes the store's generation
-        // pass the one named, and the snapshot is refused at the next start.
+        // The generation first, then the writes in flight: a write committed before the first
+        // read is still counted in flight unless the graph has applied it (which needs this
+        // lock, so it happened before); one that starts later commits after the generation named,
+        // and the next start refuses the snapshot.
         let generation = self.store().generation().await?;
-        let applied = self.inner.people_applied.load(Ordering::SeqCst);
+        let pending = self.inner.people_pending.load(Ordering::SeqCst);
+        let accounted = self.inner.own_accounted.load(Ordering::SeqCst);
         if generation.value - generation.own != self.inner.foreign_bumps_at_open {
             tracing::warn!(
                 "another process changed people while this one ran; no graph snapshot, the next start replays the log"
             );
             return Ok(None);
         }
-        if generation.own != applied {
+        if pending != 0 || generation.own != accounted {
             tracing::warn!(
                 "a people write stopped before the graph applied it; no graph snapshot, the next start replays the log"
             );
@@ -320,11 +351,10 @@ impl Engine {
             .store(true, Ordering::SeqCst);
     }
 
-    /// Counts `bumps` people-generation bumps as applied to the graph (see `people_applied`):
-    /// called under the projection lock, after the graph applied the write, with the number of
-    /// bumping store writes it made (each bumps once, see `basis_store::Generation`).
-    fn count_applied(&self, bumps: i64) {
-        self.inner.people_applied.fetch_add(bumps, Ordering::SeqCst);
+    /// Marks a people write in flight until [`PeopleWrite::applied`] (see `people_pending`).
+    fn people_write(&self) -> PeopleWrite<'_> {
+        self.inner.people_pending.fetch_add(1, Ordering::SeqCst);
+        PeopleWrite(&self.inner)
     }
 
     /// The store.
@@ -722,10 +752,15 @@ impl Engine {
     ) -> Result<(Person, PutPerson), EngineError> {
         let person = input.into_person(id).map_err(EngineError::Invalid)?;
         let before = self.store().person(tenant, id).await?;
-        let outcome = self
-            .store()
-            .put_person(tenant, &person, self.now())
-            .await??;
+        let write = self.people_write();
+        let outcome = match self.store().put_person(tenant, &person, self.now()).await? {
+            Ok(outcome) => outcome,
+            Err(taken) => {
+                // Refused: nothing was written.
+                write.nothing_written();
+                return Err(taken.into());
+            }
+        };
         self.inner.subjects.invalidate(tenant, id);
         self.forget_identities();
         {
@@ -734,7 +769,6 @@ impl Engine {
             if self.store().person(tenant, id).await?.is_some() {
                 self.write_graph(|g| g.tenant_mut(tenant).put_person(&person));
             }
-            self.count_applied(1);
         }
         // Identities claimed now: what their stub subjects did becomes the person's.
         for (source, external) in &person.identities {
@@ -746,6 +780,7 @@ impl Engine {
                     .await?;
             }
         }
+        write.applied().await?;
         Ok((person, outcome))
     }
 
@@ -795,7 +830,6 @@ impl Engine {
         self.store().rewrite_events(tenant, &rewrites).await?;
         self.store().merge_subject(tenant, alias, person).await?;
         self.write_graph(|g| g.tenant_mut(tenant).merge(alias, person));
-        self.count_applied(2);
         self.inner.subjects.invalidate(tenant, alias);
         self.inner.subjects.invalidate(tenant, person);
         drop(_guard);
@@ -872,12 +906,13 @@ impl Engine {
             .await?;
         let suppression = person.email.as_deref().map(keys::email_hash);
         self.inner.ledger.forget(tenant, id);
+        let write = self.people_write();
         self.store()
             .erase_person(tenant, id, &rewrites, suppression.as_deref(), self.now())
             .await?;
         self.with_activity(|a| a.purge(tenant, id));
         self.write_graph(|g| g.tenant_mut(tenant).erase(id));
-        self.count_applied(1);
+        write.applied().await?;
         if let Some(path) = &self.inner.config.graph_snapshot
             && let Err(error) = crate::snapshot::discard(path)
         {

@@ -60,7 +60,8 @@ pub const SCALE_TIES: usize = 4;
 /// rank like yesterday's).
 fn scale(strongest: f64, params: &AffinityParams) -> f64 {
     let month_old = (-30.0 / params.half_life_days.max(f64::MIN_POSITIVE)).exp2();
-    strongest.max(month_old)
+    // Never zero, whatever the half-life: a share is always a number.
+    strongest.max(month_old).max(f64::MIN_POSITIVE)
 }
 
 /// The asker's strongest ties at `now` (up to [`SCALE_TIES`]) to people who are active, can see
@@ -78,10 +79,10 @@ pub fn scale_ties(
         return Vec::new();
     }
     let target = Context::target(g, asker, q.context.as_deref());
-    let sees = |i: u32| match &target {
-        Some((Some(o), _)) => g.can_see(i, *o),
-        Some((None, Some(c))) => g.can_see_container(i, c),
-        _ => true,
+    let sees = |i: u32| {
+        target
+            .as_ref()
+            .is_none_or(|(o, c)| sees(g, *o, c.as_deref(), i))
     };
     // One pass keeping the best few, strongest first: no allocation per tie, no sort.
     let mut best: Vec<(f64, u32)> = Vec::with_capacity(SCALE_TIES + 1);
@@ -427,11 +428,7 @@ impl Context {
     }
 
     fn can_see(&self, g: &TenantGraph, person: u32) -> bool {
-        match (self.object, &self.container) {
-            (Some(o), _) => g.can_see(person, o),
-            (None, Some(c)) => g.can_see_container(person, c),
-            (None, None) => true,
-        }
+        sees(g, self.object, self.container.as_deref(), person)
     }
 
     /// The object and container a context id names, if the writer can see it (an unknown or
@@ -454,6 +451,16 @@ impl Context {
             }
             None => None,
         }
+    }
+}
+
+/// Whether `person` can see a context: its object, or else its container (everyone when it names
+/// neither).
+fn sees(g: &TenantGraph, object: Option<u32>, container: Option<&str>, person: u32) -> bool {
+    match (object, container) {
+        (Some(o), _) => g.can_see(person, o),
+        (None, Some(c)) => g.can_see_container(person, c),
+        (None, None) => true,
     }
 }
 

@@ -164,6 +164,23 @@ pub(crate) fn write(
     abandoned: &AtomicBool,
 ) -> std::io::Result<u64> {
     let tmp = temporary(path);
+    let written = write_to(&tmp, path, graph, store_id, generation, anchor, abandoned);
+    if written.is_err() {
+        // Personal data: a half-written file does not wait for the next start.
+        let _ = remove(&tmp);
+    }
+    written
+}
+
+fn write_to(
+    tmp: &Path,
+    path: &Path,
+    graph: &GraphState,
+    store_id: &str,
+    generation: i64,
+    anchor: Option<&str>,
+    abandoned: &AtomicBool,
+) -> std::io::Result<u64> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -172,7 +189,7 @@ pub(crate) fn write(
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let file = options.open(&tmp)?;
+    let file = options.open(tmp)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     serde_json::to_writer(
         &mut out,
@@ -193,14 +210,12 @@ pub(crate) fn write(
     let bytes = file.metadata()?.len();
     if abandoned.load(Ordering::SeqCst) {
         // The server gave up waiting and let go of the data directory: another may run now.
-        drop(file);
-        remove(&tmp)?;
         return Err(std::io::Error::new(
             std::io::ErrorKind::Interrupted,
             "abandoned: the server stopped waiting for it",
         ));
     }
-    std::fs::rename(&tmp, path)?;
+    std::fs::rename(tmp, path)?;
     sync_parent(path)?;
     Ok(bytes)
 }

@@ -308,15 +308,18 @@ pub struct LegalHold {
     pub released_at: Option<Timestamp>,
 }
 
-/// The people generation: how many writes that change what projections derive about people (a
-/// profile, identities, an erasure, events rewritten by a merge) the store has committed.
+/// The people generation: a counter the store moves with every row written to what projections
+/// derive people from — profiles, identities, account history, and logged events rewritten or
+/// deleted — whoever writes it (this build, an older one, a tool editing the database). Appends
+/// to the log and privacy ranges do not move it: appends are replayed, and the gate is asked
+/// again at every read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Generation {
-    /// Bumps committed by anyone, ever.
+    /// The counter now.
     pub value: i64,
-    /// Of those, the ones committed through this handle (and its clones) since it was opened:
-    /// `value - own` moving means someone else wrote. An engine that keeps people data outside
-    /// the store relies on this, so it must be the only engine on its handle.
+    /// How much of it moved inside transactions made through this handle (and its clones) since
+    /// it was opened: `value - own` moving means someone else wrote. An engine that keeps people
+    /// data outside the store relies on this, so it must be the only engine on its handle.
     pub own: i64,
 }
 

@@ -25,11 +25,15 @@ use crate::{
 };
 
 /// Schema migrations, applied in order, each once.
-const MIGRATIONS: [(i64, &str); 4] = [
+const MIGRATIONS: [(i64, &str); 5] = [
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_settings.sql")),
     (3, include_str!("../migrations/0003_hooks.sql")),
     (4, include_str!("../migrations/0004_generation.sql")),
+    (
+        5,
+        include_str!("../migrations/0005_generation_triggers.sql"),
+    ),
 ];
 
 /// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters).
@@ -128,13 +132,32 @@ impl SqliteStore {
         }
     }
 
-    /// Commits a transaction that changed people, with the generation bumped inside it.
-    async fn commit_bumped(&self, mut tx: sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<()> {
-        sqlx::query("UPDATE generation SET value = value + 1 WHERE id = 0")
+    /// Starts a transaction that may change people, and reads the generation (moved by triggers,
+    /// see migration 0005) once it holds the write lock: no other writer can commit before it
+    /// ends, so the difference at its end is this transaction's own.
+    async fn begin_people(&self) -> Result<(sqlx::Transaction<'static, sqlx::Sqlite>, i64)> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("UPDATE generation SET value = value WHERE id = 0")
             .execute(&mut *tx)
             .await?;
+        let start = sqlx::query_scalar("SELECT value FROM generation WHERE id = 0")
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok((tx, start))
+    }
+
+    /// Commits a transaction from [`SqliteStore::begin_people`], counting its generation moves
+    /// as this handle's own.
+    async fn commit_people(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        start: i64,
+    ) -> Result<()> {
+        let end: i64 = sqlx::query_scalar("SELECT value FROM generation WHERE id = 0")
+            .fetch_one(&mut *tx)
+            .await?;
         tx.commit().await?;
-        self.bumped.fetch_add(1, Ordering::SeqCst);
+        self.bumped.fetch_add(end - start, Ordering::SeqCst);
         Ok(())
     }
 
@@ -512,7 +535,7 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<Result<PutPerson, IdentityTaken>> {
         let doc = serde_json::to_string(person).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut tx = self.writer.begin().await?;
+        let (mut tx, start) = self.begin_people().await?;
         for (source, external) in &person.identities {
             let owner: Option<String> = sqlx::query_scalar(
                 "SELECT person FROM identities WHERE tenant = ? AND source = ? AND external_id = ?",
@@ -581,7 +604,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         }
-        self.commit_bumped(tx).await?;
+        self.commit_people(tx, start).await?;
         Ok(Ok(PutPerson {
             created: existed.is_none(),
         }))
@@ -918,7 +941,7 @@ impl Store for SqliteStore {
         suppression: Option<&str>,
         at: Timestamp,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let (mut tx, start) = self.begin_people().await?;
         for table in [
             "people WHERE tenant = ? AND id = ?",
             "identities WHERE tenant = ? AND person = ?",
@@ -942,19 +965,19 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        self.commit_bumped(tx).await?;
+        self.commit_people(tx, start).await?;
         Ok(())
     }
 
     async fn rewrite_events(&self, tenant: &str, rewrites: &[EventRewrite]) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let (mut tx, start) = self.begin_people().await?;
         apply_rewrites(&mut tx, tenant, rewrites).await?;
-        self.commit_bumped(tx).await?;
+        self.commit_people(tx, start).await?;
         Ok(())
     }
 
     async fn merge_subject(&self, tenant: &str, from: &str, to: &str) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let (mut tx, start) = self.begin_people().await?;
         sqlx::query(
             "INSERT INTO ledger (tenant, subject, purpose, basis, day, allowed, denied, first_at, last_at)
              SELECT tenant, ?, purpose, basis, day, allowed, denied, first_at, last_at FROM ledger WHERE tenant = ? AND subject = ? AND true
@@ -987,7 +1010,7 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        self.commit_bumped(tx).await?;
+        self.commit_people(tx, start).await?;
         Ok(())
     }
 
@@ -1114,23 +1137,53 @@ mod tests {
     });
 
     /// Another handle on the same file (another process) moves the generation without owning
-    /// the bump, and reopening keeps the value.
+    /// the move, and so does a write that bypasses this code altogether (an older build, a tool
+    /// editing the database): the triggers see every row. Reopening keeps the value.
     #[tokio::test]
     async fn another_writer_shows_in_the_generation() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).await.unwrap();
         let other = SqliteStore::open(dir.path()).await.unwrap();
-        other.rewrite_events("a", &[]).await.unwrap();
+        let base = store.generation().await.unwrap().value;
+        let person = Person {
+            id: "p".into(),
+            name: Some("P".into()),
+            email: None,
+            job_title: None,
+            department: None,
+            teams: vec![],
+            country: None,
+            account: basis_core::subject::AccountStatus::Active,
+            timezone: None,
+            locale: None,
+            identities: Default::default(),
+        };
+        other
+            .put_person("a", &person, Timestamp(1))
+            .await
+            .unwrap()
+            .unwrap();
         let seen = store.generation().await.unwrap();
-        assert_eq!((seen.value, seen.own), (1, 0));
-        store.rewrite_events("a", &[]).await.unwrap();
-        let seen = store.generation().await.unwrap();
-        assert_eq!((seen.value, seen.own), (2, 1));
+        assert!(seen.value > base && seen.own == 0, "{seen:?}");
+        // Raw SQL, as an older build or a tool would write it.
+        sqlx::query("UPDATE people SET doc = doc WHERE id = 'p'")
+            .execute(&other.writer)
+            .await
+            .unwrap();
+        let raw = store.generation().await.unwrap();
+        assert!(raw.value > seen.value && raw.own == 0, "{raw:?}");
+        store
+            .put_person("a", &person, Timestamp(2))
+            .await
+            .unwrap()
+            .unwrap();
+        let mine = store.generation().await.unwrap();
+        assert_eq!(mine.value - raw.value, mine.own, "{mine:?}");
         store.close().await;
         other.close().await;
         let store = SqliteStore::open(dir.path()).await.unwrap();
-        let seen = store.generation().await.unwrap();
-        assert_eq!((seen.value, seen.own), (2, 0));
+        let again = store.generation().await.unwrap();
+        assert_eq!((again.value, again.own), (mine.value, 0));
         store.close().await;
     }
 
