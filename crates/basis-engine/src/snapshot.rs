@@ -5,20 +5,20 @@
 //! position.
 //!
 //! Why it cannot bring back what it should not:
-//! - **People generation.** The store counts every write that changes what the graph derives
-//!   about people (profiles, identities, erasures, merges) in the same transaction as the write
-//!   ([`basis_store::Generation`]). The snapshot names the generation its graph reflects, and it
-//!   is used only while the store is still at that generation. A write by anyone else — another
-//!   process on the same store, `basis demo` while the server was stopped — moves the generation
-//!   and the next start replays the log. A process that sees another writer's bump while it runs
-//!   writes no snapshot at all.
-//! - **Own writes are in it.** The store counts the bumps committed through this process's
-//!   handle; the engine counts those its graph has applied, after applying them and under the
-//!   projection lock. The snapshot is written under that lock with the generation read first,
-//!   and only if the two counts agree: a people write that stopped between the store and the
-//!   graph (an error, a dropped request) leaves them apart, and no snapshot is written. A write
-//!   committed after the generation was read makes the store pass the generation named, and the
-//!   next start refuses the file.
+//! - **People generation.** Triggers in the database move a counter with every row written to
+//!   what the graph derives people from (profiles, identities, account history, logged events
+//!   rewritten or deleted), whoever writes it ([`basis_store::Generation`]). The snapshot names
+//!   the generation its graph reflects, and it is used only while the store is still at that
+//!   generation. A write by anyone else — another process on the same store, `basis demo` while
+//!   the server was stopped, an older build after a rollback — moves it and the next start
+//!   replays the log. A process that sees another writer's move while it runs writes no snapshot.
+//! - **Own writes are in it.** Each people write of the engine is counted in flight from before
+//!   its store write until the graph applied it, and then records the store's count of the
+//!   handle's own moves. The snapshot is written under the projection lock with the generation
+//!   read first, and only with nothing in flight and every own move accounted for: a write that
+//!   stopped half-way (an error, a dropped request), or one made through the handle behind the
+//!   engine's back, stops it. A write committed after the generation was read makes the store
+//!   pass the generation named, and the next start refuses the file.
 //! - **Taken, not kept.** The file exists only while no server runs: it is deleted when read,
 //!   so the graph is not kept at rest longer than needed, and nothing done while a server runs
 //!   can be undone by a stale copy. An erasure by any process on the data directory removes a
