@@ -134,12 +134,12 @@ impl PeopleWrite<'_> {
     }
 
     /// The graph has applied the write: the store's count of this handle's own generation moves
-    /// as it stands now is accounted for, then the write leaves the in-flight count.
-    async fn applied(self) -> Result<(), EngineError> {
-        let own = self.0.store.generation().await?.own;
+    /// as it stands now is accounted for, then the write leaves the in-flight count. Cannot
+    /// fail: the write it follows has committed.
+    fn applied(self) {
+        let own = self.0.store.own_generation_moves();
         self.0.own_accounted.fetch_max(own, Ordering::SeqCst);
         self.0.people_pending.fetch_sub(1, Ordering::SeqCst);
-        Ok(())
     }
 }
 
@@ -304,15 +304,16 @@ impl Engine {
         let generation = self.store().generation().await?;
         let pending = self.inner.people_pending.load(Ordering::SeqCst);
         let accounted = self.inner.own_accounted.load(Ordering::SeqCst);
-        if generation.value - generation.own != self.inner.foreign_bumps_at_open {
+        // Own writes first: one still in flight can look like another writer's for a moment.
+        if pending != 0 || generation.own != accounted {
             tracing::warn!(
-                "another process changed people while this one ran; no graph snapshot, the next start replays the log"
+                "a people write of this process is unfinished or stopped before the graph applied it; no graph snapshot, the next start replays the log"
             );
             return Ok(None);
         }
-        if pending != 0 || generation.own != accounted {
+        if generation.value - generation.own != self.inner.foreign_bumps_at_open {
             tracing::warn!(
-                "a people write stopped before the graph applied it; no graph snapshot, the next start replays the log"
+                "another process changed people while this one ran; no graph snapshot, the next start replays the log"
             );
             return Ok(None);
         }
@@ -780,7 +781,7 @@ impl Engine {
                     .await?;
             }
         }
-        write.applied().await?;
+        write.applied();
         Ok((person, outcome))
     }
 
@@ -912,7 +913,7 @@ impl Engine {
             .await?;
         self.with_activity(|a| a.purge(tenant, id));
         self.write_graph(|g| g.tenant_mut(tenant).erase(id));
-        write.applied().await?;
+        write.applied();
         if let Some(path) = &self.inner.config.graph_snapshot
             && let Err(error) = crate::snapshot::discard(path)
         {

@@ -1,6 +1,7 @@
 -- The people generation moves with every row written to what projections derive people from,
 -- whoever writes it: this code, an older build, a tool editing the database. A writer that needs
 -- to know its own share reads the counter at the start and end of its transaction.
+-- Moved once now: nothing taken before the triggers existed names the generation after them.
 UPDATE generation SET value = value + 1 WHERE id = 0;
 CREATE TRIGGER generation_people_insert AFTER INSERT ON people
 BEGIN UPDATE generation SET value = value + 1 WHERE id = 0; END;

@@ -520,6 +520,9 @@ pub trait Store: Send + Sync + 'static {
     async fn merge_subject(&self, tenant: &str, from: &str, to: &str) -> Result<()>;
     /// The people generation (see [`Generation`]).
     async fn generation(&self) -> Result<Generation>;
+    /// The `own` part of [`Generation`] alone: kept in memory, read without a query (so it
+    /// cannot fail after a write has committed).
+    fn own_generation_moves(&self) -> i64;
     /// Whether an e-mail hash is suppressed.
     async fn is_suppressed(&self, tenant: &str, email_hash: &str) -> Result<bool>;
 

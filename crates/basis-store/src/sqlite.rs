@@ -1014,6 +1014,10 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn own_generation_moves(&self) -> i64 {
+        self.bumped.load(Ordering::SeqCst)
+    }
+
     async fn generation(&self) -> Result<Generation> {
         // Own bumps first: one committed between the two reads makes `value - own` larger,
         // which reads as another writer (the safe mistake).
