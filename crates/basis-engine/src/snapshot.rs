@@ -164,7 +164,15 @@ pub(crate) fn write(
     abandoned: &AtomicBool,
 ) -> std::io::Result<u64> {
     let tmp = temporary(path);
-    let written = write_to(&tmp, path, graph, store_id, generation, anchor, abandoned);
+    let record = Written {
+        format: FORMAT,
+        build: BUILD,
+        store: store_id,
+        generation,
+        anchor,
+        graph,
+    };
+    let written = write_to(&tmp, path, &record, abandoned);
     if written.is_err() {
         // Personal data: a half-written file does not wait for the next start.
         let _ = remove(&tmp);
@@ -175,10 +183,7 @@ pub(crate) fn write(
 fn write_to(
     tmp: &Path,
     path: &Path,
-    graph: &GraphState,
-    store_id: &str,
-    generation: i64,
-    anchor: Option<&str>,
+    record: &Written<'_>,
     abandoned: &AtomicBool,
 ) -> std::io::Result<u64> {
     let mut options = std::fs::OpenOptions::new();
@@ -191,17 +196,7 @@ fn write_to(
     }
     let file = options.open(tmp)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    serde_json::to_writer(
-        &mut out,
-        &Written {
-            format: FORMAT,
-            build: BUILD,
-            store: store_id,
-            generation,
-            anchor,
-            graph,
-        },
-    )?;
+    serde_json::to_writer(&mut out, record)?;
     out.flush()?;
     let file = out
         .into_inner()
