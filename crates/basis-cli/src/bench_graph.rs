@@ -513,7 +513,7 @@ async fn sql_baseline(
         sqlx::query(sql).execute(&mut conn).await?;
     }
     let params = AffinityParams::default();
-    let lambda = std::f64::consts::LN_2 / (params.half_life_days * 86_400.0);
+    let lambda = params.decay_per_second();
     let landmark = now_s - 366 * 86_400;
     let loading = Instant::now();
     let mut tx = conn.begin().await?;

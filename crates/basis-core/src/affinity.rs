@@ -37,6 +37,18 @@ impl Default for AffinityParams {
     }
 }
 
+impl AffinityParams {
+    /// The decay rate per second for the half-life (at least a second long).
+    pub fn decay_per_second(&self) -> f64 {
+        std::f64::consts::LN_2 / (self.half_life_days * 86_400.0).max(1.0)
+    }
+
+    /// What an interaction's weight has decayed to `seconds` later (1.0 at 0).
+    pub fn weight_after(&self, seconds: f64) -> f64 {
+        (-self.decay_per_second() * seconds).exp()
+    }
+}
+
 /// Kinds of interaction, each with its own weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Interaction {
@@ -215,10 +227,6 @@ pub struct AffinityGraph {
 }
 
 /// The decay rate per second for a half-life.
-fn decay_rate(params: &AffinityParams) -> f64 {
-    std::f64::consts::LN_2 / (params.half_life_days * 86_400.0).max(1.0)
-}
-
 impl AffinityGraph {
     /// After deserializing: recomputes what is derived from the parameters rather than stored,
     /// and checks every tie points at one of `people` and lists are sorted.
@@ -226,7 +234,7 @@ impl AffinityGraph {
     /// # Errors
     /// A description of the first inconsistency.
     pub fn loaded(&mut self, people: usize) -> Result<(), String> {
-        self.lambda_per_s = decay_rate(&self.params);
+        self.lambda_per_s = self.params.decay_per_second();
         if self.ties.len() > people {
             return Err(format!("ties for {} of {people} people", self.ties.len()));
         }
@@ -249,7 +257,7 @@ impl AffinityGraph {
     pub fn new(params: AffinityParams) -> Self {
         AffinityGraph {
             params,
-            lambda_per_s: decay_rate(&params),
+            lambda_per_s: params.decay_per_second(),
             ties: Vec::new(),
             len: 0,
         }

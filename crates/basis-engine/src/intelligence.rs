@@ -59,7 +59,7 @@ pub const SCALE_TIES: usize = 4;
 /// a faded strongest tie is not stretched to full strength (ten months of silence do not make it
 /// rank like yesterday's).
 fn scale(strongest: f64, params: &AffinityParams) -> f64 {
-    let month_old = (-30.0 / params.half_life_days.max(f64::MIN_POSITIVE)).exp2();
+    let month_old = params.weight_after(30.0 * 86_400.0);
     // Never zero, whatever the half-life: a share is always a number.
     strongest.max(month_old).max(f64::MIN_POSITIVE)
 }
