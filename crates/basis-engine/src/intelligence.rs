@@ -1115,15 +1115,47 @@ impl Engine {
         let now = self.now();
         let since = self.retained_since(PROFILING, now)?;
         let limit = limit.clamp(1, MAX_LIMIT);
-        // Document-centric: relevant documents the asker can see, then their people.
-        let (documents, mut scored) = self
+        // Document-centric: relevant documents the asker can see, then their people. Who took
+        // part is all that is read before the gate: the contributions of someone who objected
+        // are never weighed. Documents are carried to the second read by id (a rebuild may
+        // number them anew) and checked again there.
+        let (documents, candidates) = self
             .with_person(tenant, asker, |g, me| {
                 let docs = g.topic_objects(topic, 200, &|o| g.can_see(me, o));
-                let best = docs.first().map_or(1.0, |d| d.1.max(f64::MIN_POSITIVE));
+                let mut people: Vec<u32> = docs
+                    .iter()
+                    .filter_map(|(o, _)| g.object(*o))
+                    .flat_map(|obj| takers_part(obj, since))
+                    .filter(|p| *p != me && active(g, *p))
+                    .collect();
+                people.sort_unstable();
+                people.dedup();
+                let people = people.iter().map(|p| g.id(*p).to_owned()).collect();
+                let docs: Vec<(String, f64)> = docs
+                    .iter()
+                    .filter_map(|(o, r)| Some((g.object(*o)?.id.to_string(), *r)))
+                    .collect();
+                (docs, people)
+            })
+            .unwrap_or_default();
+        // Only people who allow being found as experts; an objection removes them.
+        let allowed = self.allowed_set(tenant, candidates, PROFILING, now).await?;
+        let experts = self
+            .with_person(tenant, asker, |g, me| {
+                let allowed = indices(g, &allowed);
+                let best = documents
+                    .first()
+                    .map_or(1.0, |d| d.1.max(f64::MIN_POSITIVE));
                 let mut by: HashMap<u32, (f64, Vec<Contribution>)> = HashMap::new();
-                for (o, relevance) in &docs {
-                    let Some(obj) = g.object(*o) else { continue };
+                for (id, relevance) in &documents {
+                    let Some(o) = g.object_index(id).filter(|o| g.can_see(me, *o)) else {
+                        continue;
+                    };
+                    let Some(obj) = g.object(o) else { continue };
                     for p in &obj.participants {
+                        if allowed.binary_search(&p.person).is_err() {
+                            continue;
+                        }
                         // Reading is not expertise, and who read what is not shown; a role
                         // last played before the retention period is not evidence.
                         let roles = p.roles_since(since) & !role::VIEWED;
@@ -1139,13 +1171,14 @@ impl Engine {
                                 .sum::<f64>();
                         let e = by.entry(p.person).or_default();
                         e.0 += w;
-                        e.1.push((w, *o, roles));
+                        e.1.push((w, o, roles));
                     }
                 }
                 // Evidence is resolved here, under the read that checked it may be seen.
-                let mut scored: Vec<(String, f64, Vec<ExpertEvidence>)> = by
+                let mut scored: Vec<Expert> = by
                     .into_iter()
-                    .map(|(i, (s, mut docs))| {
+                    .filter_map(|(i, (score, mut docs))| {
+                        let profile = g.profile(i)?;
                         docs.sort_by(|a, b| b.0.total_cmp(&a.0));
                         let evidence = docs
                             .iter()
@@ -1155,40 +1188,24 @@ impl Engine {
                                 roles: role_names(*roles),
                             })
                             .collect();
-                        (g.id(i).to_owned(), s, evidence)
+                        Some(Expert {
+                            person: g.id(i).to_owned(),
+                            name: profile.name.as_deref().map(str::to_owned),
+                            job_title: profile.job_title.as_deref().map(str::to_owned),
+                            score,
+                            evidence,
+                        })
                     })
                     .collect();
-                scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                (docs.len(), scored)
+                scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.person.cmp(&b.person)));
+                scored.truncate(limit);
+                scored
             })
             .unwrap_or_default();
-        // Only people who allow being found as experts; an objection removes them.
-        let mut experts = Vec::new();
-        for (id, score, evidence) in std::mem::take(&mut scored) {
-            if experts.len() >= limit {
-                break;
-            }
-            if !self.allowed_now(tenant, &id, PROFILING, now).await? {
-                continue;
-            }
-            let expert = self.with_person(tenant, &id, |g, i| {
-                let profile = g.profile(i)?;
-                Some(Expert {
-                    person: id.clone(),
-                    name: profile.name.as_deref().map(str::to_owned),
-                    job_title: profile.job_title.as_deref().map(str::to_owned),
-                    score,
-                    evidence,
-                })
-            });
-            if let Some(Some(e)) = expert {
-                experts.push(e);
-            }
-        }
         Ok(ExpertsView {
             topic: topic.to_owned(),
             asker: asker.to_owned(),
-            documents_considered: documents,
+            documents_considered: documents.len(),
             experts,
         })
     }

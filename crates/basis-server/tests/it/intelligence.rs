@@ -429,6 +429,34 @@ async fn objected_experts_never_appear_and_erasure_removes_a_person_everywhere()
     }
 }
 
+/// Everyone whose contributions are weighed was put to the gate first, not only those who made
+/// the list: Dan commented on the guide, so his part was read for profiling even though the
+/// list stops at Bob.
+#[tokio::test]
+async fn every_expert_weighed_is_asked_about_first() {
+    let (app, seq) = workspace().await;
+    let experts = service_get(
+        &app,
+        &format!("/v1/experts?topic=kafka+tuning&as=eve&limit=1&min_seq={seq}"),
+    )
+    .await;
+    assert_eq!(people(&experts, "experts"), ["bob"], "{experts}");
+    let profiling = |record: &Value| -> i64 {
+        record["processing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["purpose"] == "personalize.content.profiling")
+            .map(|l| l["allowed"].as_i64().unwrap())
+            .sum()
+    };
+    let dan = app.get("/v1/people/dan/processing").await.body;
+    assert_eq!(profiling(&dan), 1, "{dan}");
+    // Cat wrote about Kafka on a page Eve cannot see: not a candidate, not asked about.
+    let cat = app.get("/v1/people/cat/processing").await.body;
+    assert_eq!(profiling(&cat), 0, "{cat}");
+}
+
 #[tokio::test]
 async fn connections_and_recommendations_explain_themselves_and_follow_the_gate() {
     let (app, seq) = workspace().await;
