@@ -437,6 +437,52 @@ impl AffinityGraph {
         }
     }
 
+    /// Forgets every tie whose last contact either way is before `cutoff` (both sides: they
+    /// share it); how many ties went. A retention sweep: what no purpose may use any more is
+    /// not kept either.
+    pub fn forget_before(&mut self, cutoff: Timestamp) -> usize {
+        self.forget_some_before(cutoff, 0, usize::MAX).0
+    }
+
+    /// [`AffinityGraph::forget_before`] over the people from index `from`, stopping once about
+    /// `budget` ties were looked at: how many went, and the index to go on from (past the last
+    /// person when done). Between two calls a pair may have lost one side only; both are past
+    /// the cutoff, which reads bounded by a retention period leave out anyway.
+    pub fn forget_some_before(
+        &mut self,
+        cutoff: Timestamp,
+        from: usize,
+        budget: usize,
+    ) -> (usize, usize) {
+        let (cutoff, budget) = (cutoff.compact_secs(), budget.max(1));
+        let before = self.len;
+        let mut looked = 0usize;
+        let mut next = from;
+        for list in self.ties.iter_mut().skip(from) {
+            if looked >= budget {
+                break;
+            }
+            next += 1;
+            looked += list.len().max(1);
+            let held = list.len();
+            list.retain(|t| t.last >= cutoff);
+            if list.len() != held {
+                self.len -= held - list.len();
+                // Memory goes back once most of a list went, not on every tie.
+                if list.capacity() > 2 * list.len() + 4 {
+                    list.shrink_to_fit();
+                }
+            }
+        }
+        (before - self.len, next)
+    }
+
+    /// People with a list of ties (some may be empty): where [`AffinityGraph::forget_some_before`]
+    /// is done.
+    pub fn people(&self) -> usize {
+        self.ties.len()
+    }
+
     /// Ties held (each pair that interacted holds two, one per side).
     pub fn len(&self) -> usize {
         self.len
@@ -548,6 +594,21 @@ mod tests {
         assert_eq!(g.score(2, 1, Timestamp(0)), 0.0);
         assert!(g.ties(3).is_empty());
         assert_eq!(g.len(), 0);
+    }
+
+    #[test]
+    fn a_sweep_forgets_both_sides_of_ties_last_touched_before_the_cutoff() {
+        let mut g = graph();
+        g.record(1, 2, Timestamp(0), Interaction::Mention);
+        g.record(1, 3, Timestamp(10 * DAY), Interaction::Mention);
+        g.record(3, 1, Timestamp(2 * DAY), Interaction::Comment);
+        g.record(4, 5, Timestamp(10 * DAY - 1_000), Interaction::Mention);
+        assert_eq!(g.forget_before(Timestamp(10 * DAY)), 4);
+        assert!(g.tie(1, 2).is_none() && g.tie(2, 1).is_none() && g.ties(4).is_empty());
+        // A tie touched at the cutoff stays, both sides.
+        assert!(g.tie(1, 3).is_some() && g.tie(3, 1).is_some());
+        assert_eq!(g.len(), 2);
+        assert_eq!(g.forget_before(Timestamp(10 * DAY)), 0);
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub struct EngineConfig {
     /// server does: a command that opens the engine for a moment has no graph worth writing and
     /// must not take the server's. Without it every start replays the whole log.
     pub keep_graph_snapshot: bool,
+    /// How often the interaction graph forgets what lies past the retention of every purpose
+    /// that reads it (also once after start-up replay, and before a snapshot is written).
+    pub graph_sweep_every: Duration,
 }
 
 impl Default for EngineConfig {
@@ -55,6 +58,7 @@ impl Default for EngineConfig {
             affinity: basis_core::affinity::AffinityParams::default(),
             graph_snapshot: None,
             keep_graph_snapshot: false,
+            graph_sweep_every: Duration::from_secs(3_600),
         }
     }
 }
@@ -113,6 +117,10 @@ pub(crate) struct Inner {
     /// Latched on the first time the projections reached `seq_at_start`, so ordinary lag under
     /// load does not take the process out of rotation.
     ready: std::sync::atomic::AtomicBool,
+    /// When the graph last forgot what lies past its retention (the engine's clock, ms), and
+    /// whether it has since this engine opened (see [`Engine::graph_sweep_due`]).
+    swept_at: std::sync::atomic::AtomicI64,
+    swept_since_start: std::sync::atomic::AtomicBool,
     token_key: Vec<u8>,
     /// Webhook settings per (tenant, source); cleared when one is set.
     pub(crate) hook_cache: ReadThrough<(String, String), Option<basis_store::HookSettings>>,
@@ -214,6 +222,7 @@ impl Engine {
             None => load_people(store.as_ref(), config.affinity, None).await?,
         };
         let (graph_watermark, _) = watch::channel(graph.applied);
+        let opened = clock.now();
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
@@ -238,6 +247,8 @@ impl Engine {
                 own_accounted: std::sync::atomic::AtomicI64::new(generation.own),
                 graph_snapshot_abandoned: std::sync::atomic::AtomicBool::new(false),
                 ready: std::sync::atomic::AtomicBool::new(false),
+                swept_at: std::sync::atomic::AtomicI64::new(opened.0),
+                swept_since_start: std::sync::atomic::AtomicBool::new(false),
                 token_key,
                 hook_cache: ReadThrough::new(MAX_CACHED_HOOKS, CACHE_TTL),
                 identity_cache: ReadThrough::new(MAX_CACHED_IDENTITIES, CACHE_TTL),
@@ -297,6 +308,8 @@ impl Engine {
             _ => return Ok(None),
         };
         let _guard = self.inner.projection_lock.lock().await;
+        // Nothing past its retention goes into the file.
+        self.sweep_graph().await;
         // The generation first, then the writes in flight: a write committed before the first
         // read is still counted in flight unless the graph has applied it (which needs this
         // lock, so it happened before); one that starts later commits after the generation named,
@@ -341,6 +354,66 @@ impl Engine {
                 reason: e.to_string(),
             })
         })
+    }
+
+    /// The oldest time the interaction graph may hold what people did from: the longest
+    /// retention period, before `now`, of the purposes that read it. `None` when the policy
+    /// declares none of them.
+    fn graph_retained_since(&self, now: Timestamp) -> Option<Timestamp> {
+        crate::graph::GRAPH_PURPOSES
+            .iter()
+            .filter_map(|key| self.policy().purpose_by_key(key))
+            .map(|p| p.retained_since(now))
+            .min()
+    }
+
+    /// Whether the graph should forget what lies past its retention now: once when it first
+    /// catches up with the log after opening (`idle`), then every `graph_sweep_every`.
+    pub(crate) fn graph_sweep_due(&self, idle: bool) -> bool {
+        let every =
+            i64::try_from(self.inner.config.graph_sweep_every.as_millis()).unwrap_or(i64::MAX);
+        (idle && !self.inner.swept_since_start.load(Ordering::SeqCst))
+            || self
+                .now()
+                .0
+                .saturating_sub(self.inner.swept_at.load(Ordering::SeqCst))
+                >= every
+    }
+
+    /// Forgets what the graph holds from before the retention of every purpose that reads it:
+    /// ties last touched and parts in content last played before then. Reads leave those out
+    /// already; this keeps them from being held (in memory and in a snapshot) at all. It goes
+    /// in slices of [`crate::graph::SWEEP_SLICE`] ties or parts, letting reads in between, so
+    /// a large graph is not locked for the whole pass. The caller holds the projection lock.
+    pub(crate) async fn sweep_graph(&self) -> crate::graph::Swept {
+        let now = self.now();
+        self.inner.swept_at.store(now.0, Ordering::SeqCst);
+        self.inner.swept_since_start.store(true, Ordering::SeqCst);
+        let mut swept = crate::graph::Swept::default();
+        let Some(cutoff) = self.graph_retained_since(now) else {
+            return swept;
+        };
+        for tenant in self.read_graph(GraphState::tenant_names) {
+            let mut at = crate::graph::SweepAt::default();
+            while !self.write_graph(|g| {
+                g.tenant_if_any(&tenant).is_none_or(|t| {
+                    t.forget_some_before(cutoff, &mut at, crate::graph::SWEEP_SLICE, &mut swept)
+                })
+            }) {
+                tokio::task::yield_now().await;
+            }
+        }
+        if swept != crate::graph::Swept::default() {
+            metrics::counter!("basis_graph_swept_ties_total").increment(swept.ties as u64);
+            metrics::counter!("basis_graph_swept_parts_total").increment(swept.parts as u64);
+            tracing::info!(
+                ties = swept.ties,
+                parts = swept.parts,
+                before = %cutoff,
+                "interaction graph: forgot what lies past its retention"
+            );
+        }
+        swept
     }
 
     /// A server that stops waiting for the graph's snapshot (its deadline passed) calls this
@@ -1811,7 +1884,11 @@ impl Engine {
         events += self
             .replay_tenant(tenant, &mut fresh, from, applied)
             .await?;
-        let rebuilt = fresh.take(tenant);
+        let mut rebuilt = fresh.take(tenant);
+        // Swept as the live graph is: a replay brings back what retention let go.
+        if let Some(cutoff) = self.graph_retained_since(self.now()) {
+            rebuilt.forget_before(cutoff);
+        }
         self.write_graph(|g| g.put_tenant(tenant, rebuilt));
         Ok(GraphRebuild {
             seq: applied,

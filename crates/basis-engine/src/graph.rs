@@ -34,6 +34,9 @@ use serde::Deserialize;
 
 /// Purposes that use ties; a tie is derived when both people allow at least one.
 pub const TIE_PURPOSES: [&str; 3] = [MENTIONS, CONNECTIONS, RECOMMENDATIONS];
+/// Every purpose that reads the graph: it holds what people did for the longest of their
+/// retention periods, and no longer.
+pub const GRAPH_PURPOSES: [&str; 4] = [MENTIONS, CONNECTIONS, RECOMMENDATIONS, PROFILING];
 /// Ranking @mention suggestions by interactions.
 pub const MENTIONS: &str = "functional.service.improve.mentions";
 /// The people you work with most.
@@ -317,6 +320,18 @@ impl Participant {
             .map(|k| (1 << k, Timestamp::from_compact_secs(self.at[k])))
     }
 
+    /// Drops the roles last played before `cutoff`; whether any role is left.
+    fn forget_before(&mut self, cutoff: Timestamp) -> bool {
+        let cutoff = cutoff.compact_secs();
+        for (k, slot) in self.at.iter_mut().enumerate() {
+            if self.roles & (1 << k) != 0 && *slot < cutoff {
+                self.roles &= !(1 << k);
+                *slot = 0;
+            }
+        }
+        self.roles != 0
+    }
+
     /// The roles they played at or after `since`.
     pub fn roles_since(&self, since: Timestamp) -> u8 {
         self.role_times()
@@ -365,6 +380,26 @@ pub struct Container {
     visibility: Option<Vis>,
     /// Objects in it.
     pub objects: Vec<u32>,
+}
+
+/// What a retention sweep forgot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Ties (each side counts).
+    pub ties: usize,
+    /// Parts in content: a person's whole part in one object.
+    pub parts: usize,
+}
+
+/// Ties or parts in content a retention sweep looks at under one hold of the graph's write lock
+/// (a few milliseconds; `basis bench mentions` measures the longest slice).
+pub const SWEEP_SLICE: usize = 250_000;
+
+/// Where a sweep in slices stands in one tenant's graph: ties first, then content.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SweepAt {
+    person: usize,
+    object: usize,
 }
 
 /// One tenant's graph.
@@ -750,6 +785,62 @@ impl TenantGraph {
         if let Some(i) = self.index(id) {
             self.affinity.remove(i);
         }
+    }
+
+    /// Forgets what people did before `cutoff`: ties last touched before it, and each part in
+    /// content (each role) last played before it. The content itself, memberships and the
+    /// directory stay: they are not derived from old interactions. Not counted as an edit: a
+    /// rebuild sweeps what it replays the same way.
+    pub fn forget_before(&mut self, cutoff: Timestamp) -> Swept {
+        let mut at = SweepAt::default();
+        let mut swept = Swept::default();
+        while !self.forget_some_before(cutoff, &mut at, usize::MAX, &mut swept) {}
+        swept
+    }
+
+    /// A slice of [`TenantGraph::forget_before`]: about `budget` ties or parts looked at from
+    /// `at`, which moves on; adds what went to `swept`. Whether the sweep is done.
+    pub fn forget_some_before(
+        &mut self,
+        cutoff: Timestamp,
+        at: &mut SweepAt,
+        budget: usize,
+        swept: &mut Swept,
+    ) -> bool {
+        if at.person < self.affinity.people() {
+            let (ties, next) = self.affinity.forget_some_before(cutoff, at.person, budget);
+            swept.ties += ties;
+            at.person = next;
+            return false;
+        }
+        if at.object >= self.objects.len() {
+            return true;
+        }
+        // (person, object) for every part that went, to take out of the people's lists.
+        let mut gone: Vec<(u32, u32)> = Vec::new();
+        let mut looked = 0usize;
+        while looked < budget.max(1) && at.object < self.objects.len() {
+            let o = at.object;
+            let obj = &mut self.objects[o];
+            looked += obj.participants.len().max(1);
+            let o = u32::try_from(o).unwrap_or(u32::MAX);
+            obj.participants.retain_mut(|p| {
+                let keep = p.forget_before(cutoff);
+                if !keep {
+                    gone.push((p.person, o));
+                }
+                keep
+            });
+            at.object += 1;
+        }
+        gone.sort_unstable();
+        for run in gone.chunk_by(|a, b| a.0 == b.0) {
+            if let Some(touched) = self.touched.get_mut(run[0].0 as usize) {
+                touched.retain(|o| run.binary_search(&(run[0].0, *o)).is_err());
+            }
+        }
+        swept.parts += gone.len();
+        at.object >= self.objects.len()
     }
 
     /// Moves what a stub identity did onto the person who claimed it.
@@ -1244,6 +1335,16 @@ impl GraphState {
         })
     }
 
+    /// The tenants with a graph.
+    pub fn tenant_names(&self) -> Vec<String> {
+        self.tenants.keys().cloned().collect()
+    }
+
+    /// A tenant's graph to change, if it has one.
+    pub fn tenant_if_any(&mut self, tenant: &str) -> Option<&mut TenantGraph> {
+        self.tenants.get_mut(tenant)
+    }
+
     /// A tenant's graph, if it has one.
     pub fn tenant(&self, tenant: &str) -> Option<&TenantGraph> {
         self.tenants.get(tenant)
@@ -1350,6 +1451,77 @@ mod tests {
         }))
         .unwrap();
         g.apply(&e, &|_| true);
+    }
+
+    /// Ann creates a page on 1 November (mentioning Slack's U1); Bob comments on it on the 20th,
+    /// mentioning Ann.
+    fn commented_page() -> TenantGraph {
+        let mut g = TenantGraph::new(AffinityParams::default());
+        for id in ["ann", "bob"] {
+            g.put_person(&person(id));
+        }
+        page(&mut g, "ann", &["ann", "bob"]);
+        let e: Event = serde_json::from_value(serde_json::json!({
+            "id": "e2", "type": "comment.created", "at": "2026-11-20T00:00:00Z", "actor": "bob",
+            "object": { "id": "p1" }, "mentions": ["ann"]
+        }))
+        .unwrap();
+        g.apply(&e, &|_| true);
+        g
+    }
+
+    #[test]
+    fn a_sweep_in_the_smallest_slices_forgets_the_same() {
+        let cutoff = Timestamp::parse("2026-11-10T00:00:00Z").unwrap();
+        let mut whole = commented_page();
+        let mut sliced = commented_page();
+        let (mut at, mut swept, mut slices) = (SweepAt::default(), Swept::default(), 0);
+        while !sliced.forget_some_before(cutoff, &mut at, 1, &mut swept) {
+            slices += 1;
+        }
+        assert!(slices >= 3, "one list or object per slice: {slices}");
+        assert_eq!(swept, whole.forget_before(cutoff));
+        assert_eq!(sliced.affinity.len(), whole.affinity.len());
+        for i in 0..3 {
+            assert_eq!(sliced.touched(i), whole.touched(i));
+        }
+    }
+
+    #[test]
+    fn a_sweep_forgets_old_parts_and_ties_but_keeps_the_content_and_who_may_see_it() {
+        let at = |s: &str| Timestamp::parse(s).unwrap();
+        let mut g = commented_page();
+        let (ann, bob) = (g.index("ann").unwrap(), g.index("bob").unwrap());
+        let p1 = g.object_index("p1").unwrap();
+        // Ann created the page on 1 November and was mentioned on it on the 20th; Slack's U1
+        // was mentioned on the 1st only.
+        let swept = g.forget_before(at("2026-11-10T00:00:00Z"));
+        assert_eq!(swept, Swept { ties: 2, parts: 1 });
+        let part = g.object(p1).unwrap().participant(ann).unwrap();
+        assert_eq!(
+            part.roles,
+            role::MENTIONED,
+            "authorship from before the cutoff is gone"
+        );
+        assert!(
+            g.object(p1)
+                .unwrap()
+                .participant(g.index("slack:U1").unwrap())
+                .is_none()
+        );
+        assert!(g.touched(g.index("slack:U1").unwrap()).is_empty());
+        assert_eq!(g.touched(ann), [p1]);
+        assert!(g.affinity.tie(ann, bob).is_some());
+        assert!(g.can_see(bob, p1));
+        assert_eq!(
+            g.forget_before(at("2026-11-10T00:00:00Z")),
+            Swept::default()
+        );
+        // Everything older than the last contact goes.
+        let swept = g.forget_before(at("2026-11-21T00:00:00Z"));
+        assert_eq!(swept, Swept { ties: 2, parts: 2 });
+        assert!(g.touched(ann).is_empty() && g.touched(bob).is_empty());
+        assert!(g.object(p1).is_some() && g.can_see(bob, p1));
     }
 
     #[test]

@@ -393,6 +393,9 @@ impl GraphWorker {
     /// When the store fails; the batches applied before it stay applied.
     pub async fn try_execute_next(&self) -> Result<Outcome, EngineError> {
         let _guard = self.engine.inner.projection_lock.lock().await;
+        if self.engine.graph_sweep_due(false) {
+            self.engine.sweep_graph().await;
+        }
         let mut applied = self.engine.read_graph(|g| g.applied);
         let mut stored = self
             .engine
@@ -401,6 +404,11 @@ impl GraphWorker {
             .await?;
         if stored.is_empty() {
             publish(&self.engine, &self.watermark, applied);
+            // Caught up: the first time since opening, what the replay brought back from past
+            // the retention goes.
+            if self.engine.graph_sweep_due(true) {
+                self.engine.sweep_graph().await;
+            }
             return Ok(Outcome::Idle);
         }
         let mut count = 0;

@@ -709,3 +709,84 @@ async fn a_served_graph_survives_a_clean_restart() {
     assert!(ready.ready && ready.graph_seq == 3, "{ready:?}");
     assert_eq!(mentioned(app.engine(), "u-bob"), Some(3));
 }
+
+/// What people did before the longest retention of the purposes that read the graph (395 days
+/// in the default policy) is not held: a start-up replay brings it back only until it catches
+/// up, a tie that ages past it goes within the hour, a snapshot never carries it, and a rebuild
+/// does not bring it back.
+#[tokio::test]
+async fn the_graph_forgets_what_lies_past_its_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(at(T0)));
+    let (engine, store) = open_engine(&config(dir.path()).serving(), clock.clone())
+        .await
+        .unwrap();
+    let body = json!([
+        { "id": "old", "type": "comment.created", "at": "2025-09-27T09:00:00Z", "actor": "u-ann",
+          "object": { "id": "page-old" }, "mentions": ["u-bob"] },
+        { "id": "new", "type": "comment.created", "at": "2026-10-31T09:00:00Z", "actor": "u-ann",
+          "object": { "id": "page-new" }, "mentions": ["u-cat"] },
+    ]);
+    let events = basis_engine::ingest::parse_batch(&body.to_string(), false).unwrap();
+    engine.ingest("acme", events).await.unwrap();
+    let worker = engine.graph_worker();
+    assert!(matches!(
+        worker.try_execute_next().await.unwrap(),
+        Outcome::Applied { events: 2, .. }
+    ));
+    assert_eq!(
+        mentioned(&engine, "u-bob"),
+        Some(0),
+        "replayed, 400 days old"
+    );
+    assert_eq!(worker.try_execute_next().await.unwrap(), Outcome::Idle);
+    assert_eq!(
+        mentioned(&engine, "u-bob"),
+        None,
+        "forgotten once caught up"
+    );
+    assert_eq!(mentioned(&engine, "u-cat"), Some(1));
+    let content = |engine: &basis_engine::Engine| -> Vec<String> {
+        engine
+            .graph_held("acme", "u-ann")
+            .map(|h| h.content.into_iter().map(|c| c.object).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(content(&engine), ["page-new"]);
+    // A year and a month later Cat's tie is past it too: it does not go into the snapshot.
+    clock.advance_millis(395 * 86_400_000);
+    engine.save_graph().await.unwrap();
+    assert_eq!(
+        mentioned(&engine, "u-cat"),
+        None,
+        "swept before the snapshot"
+    );
+    assert!(content(&engine).is_empty());
+    // Dan, mentioned the day before; more than a year later, the hourly sweep forgets him.
+    let body = json!([{ "id": "dan", "type": "comment.created", "at": "2027-11-30T09:00:00Z",
+                        "actor": "u-ann", "mentions": ["u-dan"] }]);
+    let events = basis_engine::ingest::parse_batch(&body.to_string(), false).unwrap();
+    engine.ingest("acme", events).await.unwrap();
+    while let Outcome::Applied { .. } = worker.try_execute_next().await.unwrap() {}
+    assert!(mentioned(&engine, "u-dan").is_some(), "tied");
+    // Under steady traffic the worker is never idle: the sweep runs before a step's apply.
+    clock.advance_millis(395 * 86_400_000);
+    let body = json!([{ "id": "eve", "type": "comment.created", "at": "2028-11-29T09:00:00Z",
+                        "actor": "u-ann", "mentions": ["u-eve"] }]);
+    let events = basis_engine::ingest::parse_batch(&body.to_string(), false).unwrap();
+    engine.ingest("acme", events).await.unwrap();
+    assert!(matches!(
+        worker.try_execute_next().await.unwrap(),
+        Outcome::Applied { events: 1, .. }
+    ));
+    assert_eq!(mentioned(&engine, "u-dan"), None, "the hourly sweep");
+    assert!(mentioned(&engine, "u-eve").is_some());
+    // A rebuild replays the whole log, and forgets again.
+    let rebuilt = engine.rebuild_graph("acme").await.unwrap();
+    assert_eq!(rebuilt.events, 4);
+    for who in ["u-bob", "u-cat", "u-dan"] {
+        assert_eq!(mentioned(&engine, who), None, "{who}");
+    }
+    drop(engine);
+    store.close().await;
+}
