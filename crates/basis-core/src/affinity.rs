@@ -22,6 +22,10 @@ pub struct AffinityParams {
     pub burst_weight: f64,
     /// Time constant of the burst term, in seconds.
     pub burst_seconds: f64,
+    /// How far back, in days, the graph keeps what people did: the longest retention period of
+    /// the purposes that read it (the engine sets it from the policy). Older ties are forgotten,
+    /// and an interaction ties nobody through a part played longer ago than this before it.
+    pub horizon_days: f64,
 }
 
 impl Default for AffinityParams {
@@ -33,6 +37,7 @@ impl Default for AffinityParams {
             inbound_weight: 0.3,
             burst_weight: 6.0,
             burst_seconds: 1_800.0,
+            horizon_days: 395.0,
         }
     }
 }
@@ -41,6 +46,17 @@ impl AffinityParams {
     /// The decay rate per second for the half-life (at least a second long).
     pub fn decay_per_second(&self) -> f64 {
         std::f64::consts::LN_2 / (self.half_life_days * 86_400.0).max(1.0)
+    }
+
+    /// The oldest time the graph keeps what people did from, seen from `at`.
+    pub fn horizon_before(&self, at: Timestamp) -> Timestamp {
+        // Not a number keeps everything rather than forgetting it.
+        let days = if self.horizon_days.is_nan() {
+            1e6
+        } else {
+            self.horizon_days.clamp(0.0, 1e6)
+        };
+        at.plus_millis(-((days * 86_400_000.0) as i64))
     }
 
     /// What an interaction's weight has decayed to `seconds` later (1.0 at 0).

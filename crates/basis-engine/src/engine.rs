@@ -118,9 +118,9 @@ pub(crate) struct Inner {
     /// load does not take the process out of rotation.
     ready: std::sync::atomic::AtomicBool,
     /// When the graph last forgot what lies past its retention (the engine's clock, ms), and
-    /// whether it has since this engine opened (see [`Engine::graph_sweep_due`]).
+    /// whether it has since it first caught up with the log (see [`Engine::graph_sweep_due`]).
     swept_at: std::sync::atomic::AtomicI64,
-    swept_since_start: std::sync::atomic::AtomicBool,
+    pub(crate) swept_caught_up: std::sync::atomic::AtomicBool,
     token_key: Vec<u8>,
     /// Webhook settings per (tenant, source); cleared when one is set.
     pub(crate) hook_cache: ReadThrough<(String, String), Option<basis_store::HookSettings>>,
@@ -184,8 +184,18 @@ impl Engine {
         store: Arc<dyn Store>,
         policy: Arc<Policy>,
         clock: Arc<dyn Clock>,
-        config: EngineConfig,
+        mut config: EngineConfig,
     ) -> Result<Engine, EngineError> {
+        // The graph keeps what people did for the longest retention of the purposes that read
+        // it; a snapshot taken under another horizon is refused with the other parameters.
+        if let Some(days) = crate::graph::GRAPH_PURPOSES
+            .iter()
+            .filter_map(|key| policy.purpose_by_key(key))
+            .map(|p| p.retention_days)
+            .max()
+        {
+            config.affinity.horizon_days = f64::from(days);
+        }
         let activity = ActivityState::load(store.as_ref()).await?;
         let fresh = keys::generate().map_err(|e| EngineError::invalid("key", e.to_string()))?;
         let token_key = store
@@ -248,7 +258,7 @@ impl Engine {
                 graph_snapshot_abandoned: std::sync::atomic::AtomicBool::new(false),
                 ready: std::sync::atomic::AtomicBool::new(false),
                 swept_at: std::sync::atomic::AtomicI64::new(opened.0),
-                swept_since_start: std::sync::atomic::AtomicBool::new(false),
+                swept_caught_up: std::sync::atomic::AtomicBool::new(false),
                 token_key,
                 hook_cache: ReadThrough::new(MAX_CACHED_HOOKS, CACHE_TTL),
                 identity_cache: ReadThrough::new(MAX_CACHED_IDENTITIES, CACHE_TTL),
@@ -356,28 +366,14 @@ impl Engine {
         })
     }
 
-    /// The oldest time the interaction graph may hold what people did from: the longest
-    /// retention period, before `now`, of the purposes that read it. `None` when the policy
-    /// declares none of them.
-    fn graph_retained_since(&self, now: Timestamp) -> Option<Timestamp> {
-        crate::graph::GRAPH_PURPOSES
-            .iter()
-            .filter_map(|key| self.policy().purpose_by_key(key))
-            .map(|p| p.retained_since(now))
-            .min()
-    }
-
     /// Whether the graph should forget what lies past its retention now: once when it first
-    /// catches up with the log after opening (`idle`), then every `graph_sweep_every`.
+    /// catches up with the log after opening (`idle`), then every `graph_sweep_every` (and at
+    /// once should the clock have gone back past the last sweep).
     pub(crate) fn graph_sweep_due(&self, idle: bool) -> bool {
         let every =
             i64::try_from(self.inner.config.graph_sweep_every.as_millis()).unwrap_or(i64::MAX);
-        (idle && !self.inner.swept_since_start.load(Ordering::SeqCst))
-            || self
-                .now()
-                .0
-                .saturating_sub(self.inner.swept_at.load(Ordering::SeqCst))
-                >= every
+        let since = self.now().0 - self.inner.swept_at.load(Ordering::SeqCst);
+        (idle && !self.inner.swept_caught_up.load(Ordering::SeqCst)) || since >= every || since < 0
     }
 
     /// Forgets what the graph holds from before the retention of every purpose that reads it:
@@ -388,11 +384,8 @@ impl Engine {
     pub(crate) async fn sweep_graph(&self) -> crate::graph::Swept {
         let now = self.now();
         self.inner.swept_at.store(now.0, Ordering::SeqCst);
-        self.inner.swept_since_start.store(true, Ordering::SeqCst);
         let mut swept = crate::graph::Swept::default();
-        let Some(cutoff) = self.graph_retained_since(now) else {
-            return swept;
-        };
+        let cutoff = self.inner.config.affinity.horizon_before(now);
         for tenant in self.read_graph(GraphState::tenant_names) {
             let mut at = crate::graph::SweepAt::default();
             while !self.write_graph(|g| {
@@ -404,6 +397,9 @@ impl Engine {
             }
         }
         if swept != crate::graph::Swept::default() {
+            let (ties, objects) = self.read_graph(GraphState::sizes);
+            metrics::gauge!("basis_graph_ties").set(ties as f64);
+            metrics::gauge!("basis_graph_objects").set(objects as f64);
             metrics::counter!("basis_graph_swept_ties_total").increment(swept.ties as u64);
             metrics::counter!("basis_graph_swept_parts_total").increment(swept.parts as u64);
             tracing::info!(
@@ -1886,9 +1882,7 @@ impl Engine {
             .await?;
         let mut rebuilt = fresh.take(tenant);
         // Swept as the live graph is: a replay brings back what retention let go.
-        if let Some(cutoff) = self.graph_retained_since(self.now()) {
-            rebuilt.forget_before(cutoff);
-        }
+        rebuilt.forget_before(self.inner.config.affinity.horizon_before(self.now()));
         self.write_graph(|g| g.put_tenant(tenant, rebuilt));
         Ok(GraphRebuild {
             seq: applied,

@@ -389,6 +389,9 @@ fn doc_ref(g: &TenantGraph, o: u32) -> DocumentRef {
     }
 }
 
+/// Most people put to the gate as possible experts for one topic.
+const MAX_EXPERT_CANDIDATES: usize = 1_000;
+
 /// What one document adds to an expert: weight, object, roles.
 type Contribution = (f64, u32, u8);
 
@@ -1122,15 +1125,16 @@ impl Engine {
         let (documents, candidates) = self
             .with_person(tenant, asker, |g, me| {
                 let docs = g.topic_objects(topic, 200, &|o| g.can_see(me, o));
-                let mut people: Vec<u32> = docs
+                // The most relevant documents' people first, up to a bound on gate decisions.
+                let mut seen = HashSet::new();
+                let people: Vec<String> = docs
                     .iter()
                     .filter_map(|(o, _)| g.object(*o))
                     .flat_map(|obj| takers_part(obj, since))
-                    .filter(|p| *p != me && active(g, *p))
+                    .filter(|p| *p != me && active(g, *p) && seen.insert(*p))
+                    .take(MAX_EXPERT_CANDIDATES)
+                    .map(|p| g.id(p).to_owned())
                     .collect();
-                people.sort_unstable();
-                people.dedup();
-                let people = people.iter().map(|p| g.id(*p).to_owned()).collect();
                 let docs: Vec<(String, f64)> = docs
                     .iter()
                     .filter_map(|(o, r)| Some((g.object(*o)?.id.to_string(), *r)))
@@ -1278,7 +1282,12 @@ impl Engine {
                 let mut by: HashMap<u32, (f64, Vec<String>)> = HashMap::new();
                 let mut add = |o: u32, w: f64, reason: String| {
                     let Some(obj) = g.object(o) else { return };
-                    if obj.participant(me).is_some() || obj.last_at < since || !g.can_see(me, o) {
+                    // Touched inside the retention period: an older part is not known any more
+                    // (the sweep drops it), whether or not it was dropped yet.
+                    let touched = obj
+                        .participant(me)
+                        .is_some_and(|p| p.roles_since(since) != 0);
+                    if touched || obj.last_at < since || !g.can_see(me, o) {
                         return;
                     }
                     let e = by.entry(o).or_default();

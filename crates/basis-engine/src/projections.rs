@@ -408,6 +408,10 @@ impl GraphWorker {
             // the retention goes.
             if self.engine.graph_sweep_due(true) {
                 self.engine.sweep_graph().await;
+                self.engine
+                    .inner
+                    .swept_caught_up
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
             }
             return Ok(Outcome::Idle);
         }

@@ -753,6 +753,67 @@ async fn a_mention_dated_in_the_future_counts_as_now_and_does_not_hide_real_ones
 /// explains, a part in a document is no longer expertise, and old work is no longer recommended
 /// — each purpose by its own period (mentions inherit 395 days, connections 365) — until the
 /// two interact again.
+/// Whether someone touched a page is known for the retention period only: Ann's own page from
+/// 370 days ago (past the 365 days of recommendations, not yet swept at 395) is treated as new
+/// to her, as it will be once the sweep drops her part.
+#[tokio::test]
+async fn a_part_past_the_retention_period_does_not_count_as_touched() {
+    let (app, seq) = workspace().await;
+    let r = app
+        .ingest(
+            &json!([{ "id": "own", "type": "content.created", "at": "2026-10-25T09:00:00Z",
+            "actor": "ann", "object": { "id": "own-page", "kind": "page", "title": "Ann's notes",
+                "container": "space-ENG", "visibility": { "public": true } } }]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let listed = |r: &Value| -> Vec<String> {
+        r["recommendations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["document"]["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    app.clock.set(crate::helpers::at("2027-10-30T09:00:00Z"));
+    let r = app
+        .ingest(&json!([
+            { "id": "tie", "type": "comment.created", "at": "2027-10-29T09:00:00Z", "actor": "ann",
+              "object": { "id": "plan", "container": "space-ENG" }, "mentions": ["bob"] },
+            { "id": "bob-note", "type": "comment.created", "at": "2027-10-29T10:00:00Z",
+              "actor": "bob", "object": { "id": "own-page" } }
+        ]))
+        .await;
+    let seq2 = r.body["seq"].as_i64().unwrap();
+    assert!(seq2 > seq);
+    let recommended = service_get(
+        &app,
+        &format!("/v1/people/ann/recommendations?min_seq={seq2}"),
+    )
+    .await;
+    assert!(
+        listed(&recommended).contains(&"own-page".to_owned()),
+        "{recommended}"
+    );
+    // Touched inside the period, it is not.
+    let r = app
+        .ingest(
+            &json!([{ "id": "reread", "type": "content.viewed", "at": "2027-10-29T11:00:00Z",
+            "actor": "ann", "object": { "id": "own-page" } }]),
+        )
+        .await;
+    let seq3 = r.body["seq"].as_i64().unwrap();
+    let recommended = service_get(
+        &app,
+        &format!("/v1/people/ann/recommendations?min_seq={seq3}"),
+    )
+    .await;
+    assert!(
+        !listed(&recommended).contains(&"own-page".to_owned()),
+        "{recommended}"
+    );
+}
+
 #[tokio::test]
 async fn past_a_purposes_retention_period_its_reads_no_longer_use_the_data() {
     let (app, seq) = workspace().await;

@@ -414,6 +414,33 @@ async fn a_snapshot_taken_under_a_changed_policy_is_gated_again() {
     store.close().await;
 }
 
+/// A snapshot swept to a shorter horizon than the policy now keeps is not used: a replay brings
+/// back what it dropped.
+#[tokio::test]
+async fn a_snapshot_swept_to_another_horizon_is_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    stopped_with_a_snapshot(dir.path()).await;
+    let line = "key = \"functional.service.improve.mentions\"\n";
+    let policy = basis_core::policy::DEFAULT_POLICY_TOML.to_owned();
+    assert!(policy.contains(line));
+    let file = dir.path().join("policy.toml");
+    std::fs::write(
+        &file,
+        policy.replace(line, &format!("{line}retention_days = 730\n")),
+    )
+    .unwrap();
+    let config = ServerConfig {
+        policy_path: Some(file),
+        ..config(dir.path())
+    }
+    .serving();
+    let (engine, store) = open_engine(&config, Arc::new(ManualClock::new(at(T0))))
+        .await
+        .unwrap();
+    assert_eq!(engine.readiness().graph_seq, 0, "the whole log is replayed");
+    store.close().await;
+}
+
 /// A snapshot from another log (another store, a restored backup) is not used: the event at
 /// its position is not the one it names.
 #[tokio::test]
