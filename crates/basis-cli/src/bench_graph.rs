@@ -21,7 +21,8 @@ use basis_core::person::PersonInput;
 use basis_core::{Policy, SubjectState, Timestamp, decide};
 use basis_engine::graph::{AFFILIATION, MENTIONS, SWEEP_SLICE, SweepAt, Swept, TenantGraph};
 use basis_engine::intelligence::{
-    MentionQuery, explain, indices, mention_candidates, rank_mentions, scale_ties, tied_candidates,
+    MentionQuery, SCALE_TIES, explain, indices, mention_candidates, rank_mentions, scale_ties,
+    tied_candidates,
 };
 use basis_engine::subjects::SubjectCache;
 use basis_engine::{Counted, Ledger};
@@ -372,7 +373,7 @@ pub async fn mentions(
         };
         // As the engine does: the tied people's ids out of the graph, a gate decision for
         // each, counted in one batch; the allowed ones back as indices under the ranking's read.
-        let scale = scale_ties(&g, asker, &q, since, now);
+        let scale = scale_ties(&g, asker, &q, since, now, SCALE_TIES);
         let tied: Vec<String> = tied_candidates(&g, asker, &q, since, &scale)
             .into_iter()
             .map(|c| g.id(c).to_owned())

@@ -29,9 +29,8 @@ const PREFIX_SCAN: usize = 200;
 const LISTED_CAP: usize = 2_000;
 
 // Affinity counts as a share of the asker's strongest usable tie (to someone who can see the
-// context, whatever the prefix unless the gate refuses all of `scale_ties`), so the boosts below
-// mean the same whether the
-// asker wrote to someone an hour ago or comes back from three weeks away (every tie decays
+// context, whatever the prefix), so the boosts below mean the same whether the asker wrote to
+// someone an hour ago or comes back from three weeks away (every tie decays
 // alike, and absolute weights would shrink under them). Signals add up: a tie's share plus a
 // boost can pass a participant.
 // The participant weight was chosen on the Enron recipient data with the thread as the context,
@@ -54,6 +53,8 @@ const NAME_MATCH: f64 = 0.005;
 /// The asker's strongest ties, whatever the prefix, that set the scale: asked about at the gate
 /// with the candidates, so typing more letters does not change what a tie's share is of.
 pub const SCALE_TIES: usize = 4;
+/// The most of them asked about when the gate refuses the strongest (4, then 16, 64, 256).
+const MAX_SCALE_TIES: usize = 256;
 
 /// What a tie's share is of: the strongest tie, but no less than one interaction a month old, so
 /// a faded strongest tie is not stretched to full strength (ten months of silence do not make it
@@ -64,16 +65,17 @@ fn scale(strongest: f64, params: &AffinityParams) -> f64 {
     strongest.max(month_old).max(f64::MIN_POSITIVE)
 }
 
-/// The asker's strongest ties at `now` (up to [`SCALE_TIES`]) to people who are active, can see
-/// the context and had a contact since `since`, whatever the prefix: with the prefix's own ties,
-/// whom the gate is asked about, and what a tie's share is of. None for a prefix without words,
-/// whose candidates hold every tie already.
+/// The asker's strongest ties at `now` (up to `count`, [`SCALE_TIES`] first) to people who are
+/// active, can see the context and had a contact since `since`, whatever the prefix: with the
+/// prefix's own ties, whom the gate is asked about, and what a tie's share is of. None for a
+/// prefix without words, whose candidates hold every tie already.
 pub fn scale_ties(
     g: &TenantGraph,
     asker: u32,
     q: &MentionQuery,
     since: Timestamp,
     now: Timestamp,
+    count: usize,
 ) -> Vec<u32> {
     if Prefix::words(&q.prefix).is_empty() {
         return Vec::new();
@@ -85,13 +87,13 @@ pub fn scale_ties(
             .is_none_or(|(o, c)| sees(g, *o, c.as_deref(), i))
     };
     // One pass keeping the best few, strongest first: no allocation per tie, no sort.
-    let mut best: Vec<(f64, u32)> = Vec::with_capacity(SCALE_TIES + 1);
+    let mut best: Vec<(f64, u32)> = Vec::with_capacity(count + 1);
     for t in g.affinity.ties(asker) {
         if t.last_contact() < since {
             continue;
         }
         let score = g.affinity.tie_score(t, now);
-        if best.len() == SCALE_TIES && best.last().is_some_and(|w| w.0 >= score) {
+        if best.len() == count && best.last().is_some_and(|w| w.0 >= score) {
             continue;
         }
         if !active(g, t.to) || !sees(t.to) {
@@ -99,7 +101,7 @@ pub fn scale_ties(
         }
         let at = best.partition_point(|b| b.0 >= score);
         best.insert(at, (score, t.to));
-        best.truncate(SCALE_TIES);
+        best.truncate(count);
     }
     best.into_iter().map(|(_, i)| i).collect()
 }
@@ -924,19 +926,36 @@ impl Engine {
         // both allow it.
         let since = self.retained_since(MENTIONS, now)?;
         let (usable, scale) = if decision.allowed {
-            // The scale's ties are chosen once, here, and carried to the ranking by id: the
-            // graph may change between the two reads.
-            let (tied, scale): (Vec<String>, HashSet<String>) = self
-                .with_person(tenant, person, |g, asker| {
-                    let scale = scale_ties(g, asker, q, since, now);
-                    let ids = |list: &[u32]| -> Vec<String> {
-                        list.iter().map(|i| g.id(*i).to_owned()).collect()
-                    };
-                    let tied = ids(&tied_candidates(g, asker, q, since, &scale));
-                    (tied, ids(&scale).into_iter().collect())
-                })
-                .unwrap_or_default();
-            (self.allowed_set(tenant, tied, MENTIONS, now).await?, scale)
+            // The scale's ties are chosen here and carried to the ranking by id: the graph may
+            // change between the reads. Should the gate refuse every one of them, the next
+            // strongest are asked about (four times as many each round), so the scale stays
+            // the strongest usable tie rather than the prefix's best.
+            let (mut usable, mut asked) = (HashSet::new(), HashSet::new());
+            let mut count = SCALE_TIES;
+            loop {
+                let (tied, scale): (Vec<String>, HashSet<String>) = self
+                    .with_person(tenant, person, |g, asker| {
+                        let scale = scale_ties(g, asker, q, since, now, count);
+                        let ids = |list: &[u32]| -> Vec<String> {
+                            list.iter().map(|i| g.id(*i).to_owned()).collect()
+                        };
+                        let tied = ids(&tied_candidates(g, asker, q, since, &scale));
+                        (tied, ids(&scale).into_iter().collect())
+                    })
+                    .unwrap_or_default();
+                let fresh: Vec<String> = tied
+                    .into_iter()
+                    .filter(|p| asked.insert(p.clone()))
+                    .collect();
+                usable.extend(self.allowed_set(tenant, fresh, MENTIONS, now).await?);
+                if scale.len() < count
+                    || scale.iter().any(|p| usable.contains(p))
+                    || count >= MAX_SCALE_TIES
+                {
+                    break (usable, scale);
+                }
+                count *= 4;
+            }
         } else {
             (HashSet::new(), HashSet::new())
         };
@@ -1433,7 +1452,7 @@ mod tests {
     ) -> Vec<String> {
         let ann = g.index("ann").unwrap();
         let since = Timestamp(i64::MIN);
-        let scale = scale_ties(g, ann, q, since, Timestamp(now));
+        let scale = scale_ties(g, ann, q, since, Timestamp(now), SCALE_TIES);
         let c = mention_candidates(g, ann, q, tie_ok, since, &scale);
         rank_mentions(g, ann, q, &c, tie_ok, Timestamp(now), 10)
             .1
@@ -1547,7 +1566,14 @@ mod tests {
         // prefix matches Cat or not.
         let b = ranked(&g, &q("b", None), now, &|_| true);
         assert_eq!(b, ["ben", "bea", "bob"], "Ben's share above Bea's team");
-        let scale = scale_ties(&g, ann, &q("b", None), Timestamp(i64::MIN), Timestamp(now));
+        let scale = scale_ties(
+            &g,
+            ann,
+            &q("b", None),
+            Timestamp(i64::MIN),
+            Timestamp(now),
+            SCALE_TIES,
+        );
         let c = mention_candidates(
             &g,
             ann,
@@ -1587,7 +1613,7 @@ mod tests {
             let ann = g.index("ann").unwrap();
             let query = q(prefix, Some("page-1"));
             let since = Timestamp(i64::MIN);
-            let scale = scale_ties(&g, ann, &query, since, Timestamp(DAY));
+            let scale = scale_ties(&g, ann, &query, since, Timestamp(DAY), SCALE_TIES);
             let c = mention_candidates(&g, ann, &query, &|_| true, since, &scale);
             let (_, out) = rank_mentions(&g, ann, &query, &c, &|_| true, Timestamp(DAY), 10);
             let ben = out.iter().find(|s| s.person == "ben").unwrap();

@@ -429,6 +429,70 @@ async fn objected_experts_never_appear_and_erasure_removes_a_person_everywhere()
     }
 }
 
+/// A tie's share is of the strongest tie the gate lets the writer use, also when it refuses the
+/// writer's four strongest: the next are asked about, and a typed prefix does not make its
+/// own best tie count in full.
+#[tokio::test]
+async fn the_scale_stays_the_strongest_usable_tie_when_the_strongest_object() {
+    let app = spawn_app().await;
+    let mut events = Vec::new();
+    for (id, name, times) in [
+        ("wen", "Wen Writer", 0),
+        ("s1", "Sam One", 8),
+        ("s2", "Sam Two", 8),
+        ("s3", "Sam Three", 8),
+        ("s4", "Sam Four", 8),
+        ("mia", "Mia Middle", 4),
+        ("zed", "Zed Weak", 1),
+    ] {
+        let r = app
+            .put_person(id, json!({ "name": name, "country": "DE" }))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        for k in 0..times {
+            events.push(json!({ "id": format!("{id}-{k}"), "type": "comment.created",
+                "at": "2026-10-25T09:00:00Z", "actor": "wen", "mentions": [id] }));
+        }
+    }
+    let r = app.ingest(&Value::Array(events)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let seq = r.body["seq"].as_i64().unwrap();
+    for id in ["s1", "s2", "s3", "s4"] {
+        let r = app
+            .post(
+                &format!("/v1/people/{id}/objections"),
+                json!({ "purpose": "functional.service.improve.mentions" }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    app.clock.advance_millis(1);
+    let share = |s: &Value, who: &str| -> f64 {
+        s["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["person"] == who)
+            .and_then(|x| {
+                x["signals"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|g| g["signal"] == "affinity")
+            })
+            .map_or(0.0, |g| g["score"].as_f64().unwrap())
+    };
+    let all = service_get(
+        &app,
+        &format!("/v1/people/wen/mention-suggestions?min_seq={seq}"),
+    )
+    .await;
+    assert!((share(&all, "mia") - 1.0).abs() < 1e-3, "{all}");
+    assert!((share(&all, "zed") - 0.25).abs() < 1e-3, "{all}");
+    let typed = service_get(&app, "/v1/people/wen/mention-suggestions?prefix=ze").await;
+    assert!((share(&typed, "zed") - 0.25).abs() < 1e-3, "{typed}");
+}
+
 /// Everyone whose contributions are weighed was put to the gate first, not only those who made
 /// the list: Dan commented on the guide, so his part was read for profiling even though the
 /// list stops at Bob.
