@@ -48,6 +48,9 @@ pub struct EngineConfig {
     /// How often the interaction graph forgets what lies past the retention of every purpose
     /// that reads it (also once after start-up replay, and before a snapshot is written).
     pub graph_sweep_every: Duration,
+    /// How often every workspace's event log is compacted (see `retention`); the first run is
+    /// a minute after the background work starts.
+    pub log_compact_every: Duration,
 }
 
 impl Default for EngineConfig {
@@ -59,6 +62,7 @@ impl Default for EngineConfig {
             graph_snapshot: None,
             keep_graph_snapshot: false,
             graph_sweep_every: Duration::from_secs(3_600),
+            log_compact_every: Duration::from_secs(86_400),
         }
     }
 }
@@ -84,7 +88,7 @@ pub(crate) struct Inner {
     pub(crate) store: Arc<dyn Store>,
     policy: Arc<Policy>,
     clock: Arc<dyn Clock>,
-    config: EngineConfig,
+    pub(crate) config: EngineConfig,
     subjects: SubjectCache,
     ledger: Ledger,
     keys: ReadThrough<String, ApiKeyRecord>,
@@ -133,18 +137,18 @@ pub(crate) struct Inner {
 /// without [`PeopleWrite::applied`] — an error or a dropped request between the two — it stays
 /// counted, and no snapshot of this graph is written.
 #[must_use]
-struct PeopleWrite<'a>(&'a Inner);
+pub(crate) struct PeopleWrite<'a>(&'a Inner);
 
 impl PeopleWrite<'_> {
     /// Nothing was written (the store refused it).
-    fn nothing_written(self) {
+    pub(crate) fn nothing_written(self) {
         self.0.people_pending.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// The graph has applied the write: the store's count of this handle's own generation moves
     /// as it stands now is accounted for, then the write leaves the in-flight count. Cannot
     /// fail: the write it follows has committed.
-    fn applied(self) {
+    pub(crate) fn applied(self) {
         let own = self.0.store.own_generation_moves();
         self.0.own_accounted.fetch_max(own, Ordering::SeqCst);
         self.0.people_pending.fetch_sub(1, Ordering::SeqCst);
@@ -422,7 +426,7 @@ impl Engine {
     }
 
     /// Marks a people write in flight until [`PeopleWrite::applied`] (see `people_pending`).
-    fn people_write(&self) -> PeopleWrite<'_> {
+    pub(crate) fn people_write(&self) -> PeopleWrite<'_> {
         self.inner.people_pending.fetch_add(1, Ordering::SeqCst);
         PeopleWrite(&self.inner)
     }
@@ -510,6 +514,7 @@ impl Engine {
             self.graph_worker(),
             shutdown.clone(),
         ));
+        let shutdown_for_compaction = shutdown.clone();
         let engine = self.clone();
         let mut stop = shutdown;
         let flusher = tokio::spawn(async move {
@@ -527,7 +532,28 @@ impl Engine {
                 }
             }
         });
-        vec![worker, graph, flusher]
+        let engine = self.clone();
+        let mut stop = shutdown_for_compaction;
+        let compactor = tokio::spawn(async move {
+            let mut wait = Duration::from_secs(60);
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => return,
+                }
+                wait = engine.inner.config.log_compact_every;
+                for tenant in engine.read_graph(GraphState::tenant_names) {
+                    let actor = Actor {
+                        tenant: &tenant,
+                        name: "retention",
+                    };
+                    if let Err(e) = engine.compact_log(&actor).await {
+                        tracing::error!(tenant, error = %e, "event log compaction failed; retried at the next run");
+                    }
+                }
+            }
+        });
+        vec![worker, graph, flusher, compactor]
     }
 
     /// Writes buffered ledger counts.
@@ -1161,7 +1187,7 @@ impl Engine {
         self.audit(actor, subject, action, None, detail).await
     }
 
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         actor: &Actor<'_>,
         subject: Option<&str>,

@@ -359,6 +359,9 @@ pub struct ObjectEntry {
     pub last_at: Timestamp,
     /// Deleted in the source.
     pub deleted: bool,
+    /// The last event about it of any kind, views included (seconds since the epoch): content
+    /// nobody touched inside the log's retention period loses its text (see `retention`).
+    seen: u32,
     /// People and their parts.
     pub participants: Vec<Participant>,
     terms: Vec<(u32, u16)>,
@@ -843,6 +846,27 @@ impl TenantGraph {
         at.object >= self.objects.len()
     }
 
+    /// Drops the title, link and terms of every object with no event at or after `cutoff`, as
+    /// a compaction of the log drops them there: how many lost any. Its place, kind and who
+    /// may see it stay.
+    pub fn forget_content_before(&mut self, cutoff: Timestamp) -> usize {
+        let cutoff = cutoff.compact_secs();
+        let mut forgotten = 0;
+        for o in 0..self.objects.len() {
+            let obj = &mut self.objects[o];
+            if obj.seen >= cutoff
+                || (obj.title.is_none() && obj.url.is_none() && obj.terms.is_empty())
+            {
+                continue;
+            }
+            obj.title = None;
+            obj.url = None;
+            forgotten += 1;
+            self.index_terms(u32::try_from(o).unwrap_or(u32::MAX), "", "");
+        }
+        forgotten
+    }
+
     /// Moves what a stub identity did onto the person who claimed it.
     pub fn merge(&mut self, from: &str, to: &str) {
         self.edits += 1;
@@ -1094,6 +1118,7 @@ impl TenantGraph {
                     visibility: None,
                     last_at: Timestamp(0),
                     deleted: false,
+                    seen: 0,
                     participants: Vec::new(),
                     terms: Vec::new(),
                     term_total: 0,
@@ -1118,6 +1143,7 @@ impl TenantGraph {
         if is_change(&event.kind) {
             entry.last_at = entry.last_at.max(event.at);
         }
+        entry.seen = entry.seen.max(event.at.compact_secs());
         match &*event.kind {
             "content.deleted" => entry.deleted = true,
             "content.created" => entry.deleted = false,

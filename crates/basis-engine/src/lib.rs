@@ -16,6 +16,7 @@ pub mod intelligence;
 pub mod keys;
 mod ledger;
 pub mod projections;
+pub mod retention;
 mod snapshot;
 pub mod subjects;
 pub mod tokens;

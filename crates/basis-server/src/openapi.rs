@@ -323,6 +323,14 @@ pub const OPERATIONS: &[Operation] = &[
         None,
         200,
     ),
+    op(
+        "post",
+        "/v1/admin/retention/compact",
+        "Compact the caller's tenant's event log now (it runs daily): events older than the retention of essential.service lose who did what, and go unless content's permissions need them; people under a legal hold keep theirs. Answers the counts; recorded in the audit log",
+        "admin",
+        None,
+        200,
+    ),
 ];
 
 fn schemas() -> Value {

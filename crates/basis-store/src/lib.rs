@@ -414,6 +414,25 @@ pub trait Store: Send + Sync + 'static {
     async fn last_seq(&self) -> Result<i64>;
     /// Events of a tenant whose body mentions `needle` anywhere (callers check precisely).
     async fn events_containing(&self, tenant: &str, needle: &str) -> Result<Vec<StoredEvent>>;
+    /// A tenant's events dated before `before`, after position `after`, in log order (a
+    /// retention compaction pages through them).
+    async fn events_before(
+        &self,
+        tenant: &str,
+        before: Timestamp,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>>;
+    /// The ids of the objects a tenant's events dated at or after `since` are about.
+    async fn objects_since(&self, tenant: &str, since: Timestamp) -> Result<Vec<String>>;
+    /// Deletes and rewrites events in one transaction (a retention compaction). Both move the
+    /// people generation, counted as this handle's own.
+    async fn compact_events(
+        &self,
+        tenant: &str,
+        deletes: &[i64],
+        rewrites: &[EventRewrite],
+    ) -> Result<()>;
 
     /// Creates or replaces a person; records an account-status change.
     async fn put_person(

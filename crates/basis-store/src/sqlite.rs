@@ -528,6 +528,54 @@ impl Store for SqliteStore {
         rows.iter().map(event_row).collect()
     }
 
+    async fn events_before(
+        &self,
+        tenant: &str,
+        before: Timestamp,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>> {
+        let rows = sqlx::query("SELECT seq, tenant, id, type, at, body FROM events WHERE tenant = ? AND seq > ? AND at < ? ORDER BY seq LIMIT ?")
+            .bind(tenant)
+            .bind(after)
+            .bind(before.0)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(event_row).collect()
+    }
+
+    async fn objects_since(&self, tenant: &str, since: Timestamp) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT json_extract(body, '$.object.id') FROM events
+             WHERE tenant = ? AND at >= ? AND json_valid(body)
+               AND json_extract(body, '$.object.id') IS NOT NULL",
+        )
+        .bind(tenant)
+        .bind(since.0)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    async fn compact_events(
+        &self,
+        tenant: &str,
+        deletes: &[i64],
+        rewrites: &[EventRewrite],
+    ) -> Result<()> {
+        let (mut tx, start) = self.begin_people().await?;
+        for seq in deletes {
+            sqlx::query("DELETE FROM events WHERE tenant = ? AND seq = ?")
+                .bind(tenant)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+        }
+        apply_rewrites(&mut tx, tenant, rewrites).await?;
+        self.commit_people(tx, start).await?;
+        Ok(())
+    }
+
     async fn put_person(
         &self,
         tenant: &str,

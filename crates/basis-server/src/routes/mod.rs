@@ -86,4 +86,5 @@ pub fn router() -> Router<AppState> {
             "/v1/admin/projections/graph/rebuild",
             post(ops::rebuild_graph),
         )
+        .route("/v1/admin/retention/compact", post(ops::compact_log))
 }

@@ -90,6 +90,17 @@ pub async fn rebuild_activity(
     Ok(axum::Json(json!({ "rebuilt": "activity", "seq": seq })).into_response())
 }
 
+/// Compacts the caller's tenant's event log now (admin): what lies past the log's retention
+/// loses who did what (see `basis_engine::retention`).
+pub async fn compact_log(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    caller.require_admin()?;
+    let done = state.engine.compact_log(&caller.actor()).await?;
+    Ok(axum::Json(done).into_response())
+}
+
 /// Rebuilds the caller's tenant's interaction graph from the log (admin); other tenants are
 /// not touched.
 pub async fn rebuild_graph(

@@ -450,8 +450,10 @@ async fn the_scale_stays_the_strongest_usable_tie_when_the_strongest_object() {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         for k in 0..times {
-            events.push(json!({ "id": format!("{id}-{k}"), "type": "comment.created",
-                "at": "2026-10-25T09:00:00Z", "actor": "wen", "mentions": [id] }));
+            events.push(
+                json!({ "id": format!("{id}-{k}"), "type": "comment.created",
+                "at": "2026-10-25T09:00:00Z", "actor": "wen", "mentions": [id] }),
+            );
         }
     }
     let r = app.ingest(&Value::Array(events)).await;

@@ -12,3 +12,4 @@ mod intelligence;
 mod privacy;
 mod privacy_center;
 mod projections;
+mod retention;

@@ -817,3 +817,34 @@ async fn the_graph_forgets_what_lies_past_its_retention() {
     drop(engine);
     store.close().await;
 }
+
+/// A compaction of the log is this process's own write: the graph snapshot is still written
+/// after it, and the next start takes it.
+#[tokio::test]
+async fn a_compaction_still_allows_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, store) = open(dir.path()).await;
+    let body = json!([
+        { "id": "old", "type": "comment.created", "at": "2024-01-10T09:00:00Z", "actor": "u-ann",
+          "mentions": ["u-bob"] },
+        { "id": "new", "type": "comment.created", "at": "2026-10-31T09:00:00Z", "actor": "u-ann",
+          "mentions": ["u-cat"] },
+    ]);
+    let events = basis_engine::ingest::parse_batch(&body.to_string(), false).unwrap();
+    engine.ingest("acme", events).await.unwrap();
+    let worker = engine.graph_worker();
+    while let Outcome::Applied { .. } = worker.try_execute_next().await.unwrap() {}
+    let actor = basis_engine::Actor {
+        tenant: "acme",
+        name: "test",
+    };
+    let done = engine.compact_log(&actor).await.unwrap();
+    assert_eq!((done.deleted, done.rewritten), (1, 0));
+    assert!(engine.save_graph().await.unwrap().is_some(), "written");
+    drop(engine);
+    store.close().await;
+    let (engine, store) = open(dir.path()).await;
+    assert_eq!(engine.readiness().graph_seq, 2, "taken");
+    assert!(mentioned(&engine, "u-cat").is_some());
+    store.close().await;
+}

@@ -1,0 +1,301 @@
+//! Retention of the event log. The log is kept to provide the service (`essential.service`),
+//! and never for less than the interaction graph keeps what it derives (a replay must give
+//! what the graph holds); an event older than that is compacted: what says who did what
+//! (actor, mentions, assignee, search text, request context, extension data) goes, and so does
+//! the event unless it carries what content still needs for its permissions — an object's
+//! kind, container and visibility, whether it was created or deleted, who was added to a space.
+//! The text of content nobody has touched inside the period goes too; content still in use
+//! keeps it. People under a legal hold keep their events whole.
+//!
+//! What is derived from the log stays what a replay would give: the graph forgot ties and parts
+//! older than its own, shorter horizon already, and the text of untouched content is dropped
+//! from it in the same step. The activity view keeps its counts (a count says nothing of when).
+
+use std::collections::HashSet;
+
+use basis_core::Timestamp;
+use basis_core::event::{Event, Object};
+use basis_store::EventRewrite;
+use serde::Serialize;
+
+use crate::{Actor, Engine, EngineError};
+
+/// The purpose the event log is kept for.
+pub const LOG_PURPOSE: &str = "essential.service";
+
+/// Events read per page of a compaction.
+const PAGE: u32 = 5_000;
+
+/// What a compaction of one workspace's log did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Compaction {
+    /// Events dated before this were compacted.
+    pub before: Timestamp,
+    /// Events deleted.
+    pub deleted: usize,
+    /// Events kept without their personal fields.
+    pub rewritten: usize,
+    /// Events kept whole: they involve someone under a legal hold.
+    pub held: usize,
+    /// Pieces of content whose text the graph dropped (untouched inside the period).
+    pub content_forgotten: usize,
+}
+
+/// What becomes of an event past the log's retention.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Fate {
+    /// Nothing in it is needed any more.
+    Delete,
+    /// It is already what would be kept.
+    Keep,
+    /// Kept as this: content's permissions and place, nothing about who did what.
+    Rewrite(Box<Event>),
+}
+
+/// Decides an old event's fate; `live`: its object has an event inside the period.
+pub(crate) fn fate(event: &Event, live: bool) -> Fate {
+    let object = event.object.as_ref().map(|o| Object {
+        id: o.id.clone(),
+        kind: o.kind.clone(),
+        title: o.title.clone().filter(|_| live),
+        body: o.body.clone().filter(|_| live),
+        url: o.url.clone().filter(|_| live),
+        container: o.container.clone(),
+        visibility: o.visibility.clone(),
+    });
+    // Who was added to a space decides who may see it, for as long as the space is there.
+    let member = event
+        .member
+        .clone()
+        .filter(|_| event.kind == "member.added" && object.is_some());
+    let kept = Event {
+        id: event.id.clone(),
+        kind: event.kind.clone(),
+        at: event.at,
+        source: event.source.clone(),
+        actor: None,
+        object,
+        mentions: Vec::new(),
+        assignee: None,
+        member,
+        query: None,
+        context: None,
+        data: None,
+    };
+    let needed = kept.member.is_some()
+        || kept.object.as_ref().is_some_and(|o| {
+            matches!(&*kept.kind, "content.created" | "content.deleted")
+                || o.kind.is_some()
+                || o.container.is_some()
+                || o.visibility.is_some()
+                || o.title.is_some()
+                || o.body.is_some()
+                || o.url.is_some()
+        });
+    if !needed {
+        Fate::Delete
+    } else if kept == *event {
+        Fate::Keep
+    } else {
+        Fate::Rewrite(Box::new(kept))
+    }
+}
+
+impl Engine {
+    /// Compacts the tenant's log: every event dated before the retention period of
+    /// [`LOG_PURPOSE`] loses what says who did what, and goes unless content still needs it
+    /// (see the module). Recorded in the audit log. Holds the projection lock, so the graph
+    /// never reads a half-compacted log, and drops the text of content untouched inside the
+    /// period from the graph in the same step.
+    ///
+    /// # Errors
+    /// Store failure (pages compacted before it stay compacted).
+    pub async fn compact_log(&self, actor: &Actor<'_>) -> Result<Compaction, EngineError> {
+        let tenant = actor.tenant;
+        let now = self.now();
+        let Some(purpose) = self.policy().purpose_by_key(LOG_PURPOSE) else {
+            // A policy without the purpose declares no period for the log.
+            return Ok(Compaction::default());
+        };
+        // Never shorter than what the graph keeps: a replay must give what it holds.
+        let before = purpose
+            .retained_since(now)
+            .min(self.inner.config.affinity.horizon_before(now));
+        let mut done = Compaction {
+            before,
+            ..Compaction::default()
+        };
+        let held: HashSet<String> = self
+            .store()
+            .legal_holds(tenant, None, true)
+            .await?
+            .into_iter()
+            .map(|h| h.person)
+            .collect();
+        // Which objects are in use is read before the lock (a scan of the period), then brought
+        // up to date under it with what was appended meanwhile.
+        let seen_upto = self.store().last_seq().await?;
+        let mut live: HashSet<String> = self
+            .store()
+            .objects_since(tenant, before)
+            .await?
+            .into_iter()
+            .collect();
+        let guard = self.inner.projection_lock.lock().await;
+        let mut after = seen_upto;
+        loop {
+            let page = self.store().events_after(Some(tenant), after, PAGE).await?;
+            let Some(last) = page.last().map(|e| e.seq) else {
+                break;
+            };
+            live.extend(
+                page.iter()
+                    .filter(|e| e.at >= before)
+                    .filter_map(|e| serde_json::from_str::<Event>(&e.body).ok()?.object)
+                    .map(|o| o.id),
+            );
+            after = last;
+        }
+        let mut after = 0;
+        loop {
+            let page = self
+                .store()
+                .events_before(tenant, before, after, PAGE)
+                .await?;
+            let Some(last) = page.last().map(|e| e.seq) else {
+                break;
+            };
+            let (mut deletes, mut rewrites) = (Vec::new(), Vec::new());
+            for stored in &page {
+                // An event that cannot be read is left as it is: nothing here can tell what
+                // it holds.
+                let Ok(event) = serde_json::from_str::<Event>(&stored.body) else {
+                    continue;
+                };
+                if held.iter().any(|p| event.involves(p)) {
+                    done.held += 1;
+                    continue;
+                }
+                let live = event.object.as_ref().is_some_and(|o| live.contains(&o.id));
+                match fate(&event, live) {
+                    Fate::Delete => deletes.push(stored.seq),
+                    Fate::Keep => {}
+                    Fate::Rewrite(kept) => rewrites.push(EventRewrite {
+                        seq: stored.seq,
+                        actor: None,
+                        body: serde_json::to_string(&kept)
+                            .map_err(|e| EngineError::invalid("event", e.to_string()))?,
+                    }),
+                }
+            }
+            if !deletes.is_empty() || !rewrites.is_empty() {
+                let write = self.people_write();
+                if let Err(e) = self
+                    .store()
+                    .compact_events(tenant, &deletes, &rewrites)
+                    .await
+                {
+                    write.nothing_written();
+                    return Err(e.into());
+                }
+                // The graph holds nothing these events gave that it may still use: ties and
+                // parts this old were swept, and the text goes below.
+                write.applied();
+                done.deleted += deletes.len();
+                done.rewritten += rewrites.len();
+            }
+            after = last;
+        }
+        done.content_forgotten = self.write_graph(|g| {
+            g.tenant_if_any(tenant)
+                .map_or(0, |t| t.forget_content_before(before))
+        });
+        drop(guard);
+        if done
+            != (Compaction {
+                before,
+                ..Compaction::default()
+            })
+        {
+            metrics::counter!("basis_log_compacted_events_total")
+                .increment((done.deleted + done.rewritten) as u64);
+            tracing::info!(
+                tenant,
+                deleted = done.deleted,
+                rewritten = done.rewritten,
+                held = done.held,
+                %before,
+                "event log: compacted what lies past its retention"
+            );
+        }
+        self.audit(
+            actor,
+            None,
+            "retention.log_compacted",
+            Some(LOG_PURPOSE),
+            serde_json::json!({
+                "before": before,
+                "deleted": done.deleted,
+                "rewritten": done.rewritten,
+                "held": done.held,
+                "content_forgotten": done.content_forgotten,
+            }),
+        )
+        .await?;
+        Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(json: serde_json::Value) -> Event {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn who_did_what_goes_and_what_content_needs_stays() {
+        // A comment that says nothing of its page: nothing left to keep.
+        let comment = event(serde_json::json!({ "id": "c", "type": "comment.created",
+            "at": "2024-01-01T00:00:00Z", "actor": "ann", "object": { "id": "p" },
+            "mentions": ["bob"] }));
+        assert_eq!(fate(&comment, true), Fate::Delete);
+        let search = event(serde_json::json!({ "id": "s", "type": "search.performed",
+            "at": "2024-01-01T00:00:00Z", "actor": "ann", "query": "salary bands" }));
+        assert_eq!(fate(&search, false), Fate::Delete);
+        // A private page's creation keeps its place and who may see it; its text only while
+        // the page is in use.
+        let created = event(serde_json::json!({ "id": "p", "type": "content.created",
+            "at": "2024-01-01T00:00:00Z", "actor": "ann", "source": "confluence",
+            "object": { "id": "p", "kind": "page", "title": "Salary bands", "body": "…",
+                        "container": "HR", "visibility": { "members": ["ann", "hr-team"] } },
+            "mentions": ["bob"], "context": { "ip": "10.0.0.1" } }));
+        let Fate::Rewrite(dormant) = fate(&created, false) else {
+            panic!("rewritten")
+        };
+        assert_eq!(dormant.actor, None);
+        assert!(dormant.mentions.is_empty() && dormant.context.is_none());
+        let o = dormant.object.as_ref().unwrap();
+        assert_eq!((o.title.as_deref(), o.body.as_deref()), (None, None));
+        assert_eq!(o.visibility, created.object.as_ref().unwrap().visibility);
+        assert_eq!(o.container.as_deref(), Some("HR"));
+        assert_eq!(dormant.source.as_deref(), Some("confluence"));
+        let Fate::Rewrite(live) = fate(&created, true) else {
+            panic!("rewritten")
+        };
+        assert_eq!(live.object.unwrap().title.as_deref(), Some("Salary bands"));
+        // Who was added to a space stays; who added them does not.
+        let added = event(serde_json::json!({ "id": "m", "type": "member.added",
+            "at": "2024-01-01T00:00:00Z", "actor": "ann", "member": "bob",
+            "object": { "id": "HR" } }));
+        let Fate::Rewrite(kept) = fate(&added, false) else {
+            panic!("rewritten")
+        };
+        assert_eq!((kept.actor, kept.member.as_deref()), (None, Some("bob")));
+        // A deletion stays, and once compacted is left alone.
+        let deleted = event(serde_json::json!({ "id": "d", "type": "content.deleted",
+            "at": "2024-01-01T00:00:00Z", "object": { "id": "p" } }));
+        assert_eq!(fate(&deleted, false), Fate::Keep);
+    }
+}
