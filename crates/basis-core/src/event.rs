@@ -38,8 +38,12 @@ pub struct Event {
     /// What it was done to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<Object>,
-    /// People @mentioned.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// People @mentioned (`null` as none, as the validator accepts it).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
     pub mentions: Vec<String>,
     /// Who a task was assigned to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +135,11 @@ impl Event {
         }
         changed
     }
+}
+
+/// A list sent as `null` reads as empty.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
 }
 
 /// The thing an event is about.
@@ -524,6 +533,19 @@ pub fn validate_event(
 
 #[cfg(test)]
 mod tests {
+
+    /// Every reader of stored events (erasure, compaction, projections) parses them as
+    /// [`Event`]: a `null` list the validator lets through must not make one unreadable.
+    #[test]
+    fn mentions_sent_as_null_read_as_none() {
+        let e: Event = serde_json::from_str(
+            r#"{"id":"e","type":"comment.created","at":"2026-11-01T00:00:00Z","actor":"ann","mentions":null}"#,
+        )
+        .unwrap();
+        assert!(e.mentions.is_empty());
+        assert!(e.involves("ann"));
+    }
+
     use serde_json::json;
 
     use super::*;

@@ -125,6 +125,8 @@ pub(crate) struct Inner {
     /// whether it has since it first caught up with the log (see [`Engine::graph_sweep_due`]).
     swept_at: std::sync::atomic::AtomicI64,
     pub(crate) swept_caught_up: std::sync::atomic::AtomicBool,
+    /// One compaction of the log at a time (the daily one and one asked for).
+    pub(crate) compacting: Mutex<()>,
     token_key: Vec<u8>,
     /// Webhook settings per (tenant, source); cleared when one is set.
     pub(crate) hook_cache: ReadThrough<(String, String), Option<basis_store::HookSettings>>,
@@ -263,6 +265,7 @@ impl Engine {
                 ready: std::sync::atomic::AtomicBool::new(false),
                 swept_at: std::sync::atomic::AtomicI64::new(opened.0),
                 swept_caught_up: std::sync::atomic::AtomicBool::new(false),
+                compacting: Mutex::new(()),
                 token_key,
                 hook_cache: ReadThrough::new(MAX_CACHED_HOOKS, CACHE_TTL),
                 identity_cache: ReadThrough::new(MAX_CACHED_IDENTITIES, CACHE_TTL),
@@ -543,11 +546,15 @@ impl Engine {
                 }
                 wait = engine.inner.config.log_compact_every;
                 for tenant in engine.read_graph(GraphState::tenant_names) {
+                    if *stop.borrow() {
+                        return;
+                    }
                     let actor = Actor {
                         tenant: &tenant,
                         name: "retention",
                     };
-                    if let Err(e) = engine.compact_log(&actor).await {
+                    let stopping = || *stop.borrow();
+                    if let Err(e) = engine.compact_log_until(&actor, &stopping).await {
                         tracing::error!(tenant, error = %e, "event log compaction failed; retried at the next run");
                     }
                 }

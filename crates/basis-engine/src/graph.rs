@@ -846,25 +846,38 @@ impl TenantGraph {
         at.object >= self.objects.len()
     }
 
-    /// Drops the title, link and terms of every object with no event at or after `cutoff`, as
-    /// a compaction of the log drops them there: how many lost any. Its place, kind and who
-    /// may see it stay.
-    pub fn forget_content_before(&mut self, cutoff: Timestamp) -> usize {
+    /// Drops the title, link and terms of every object with no event at or after `cutoff` here
+    /// nor in the log (`in_use`), as a compaction of the log drops them there: how many lost
+    /// any. Its place, kind and who may see it stay. Counted as an edit, so a rebuild replaying
+    /// aside meanwhile starts again.
+    pub fn forget_content_before(
+        &mut self,
+        cutoff: Timestamp,
+        in_use: &dyn Fn(&str) -> bool,
+    ) -> usize {
         let cutoff = cutoff.compact_secs();
-        let mut forgotten = 0;
-        for o in 0..self.objects.len() {
-            let obj = &mut self.objects[o];
+        let mut gone: Vec<u32> = Vec::new();
+        for (o, obj) in self.objects.iter_mut().enumerate() {
             if obj.seen >= cutoff
                 || (obj.title.is_none() && obj.url.is_none() && obj.terms.is_empty())
+                || in_use(&obj.id)
             {
                 continue;
             }
             obj.title = None;
             obj.url = None;
-            forgotten += 1;
-            self.index_terms(u32::try_from(o).unwrap_or(u32::MAX), "", "");
+            obj.term_total = 0;
+            // Out of the postings below, in one pass over them.
+            obj.terms = Vec::new();
+            gone.push(u32::try_from(o).unwrap_or(u32::MAX));
         }
-        forgotten
+        if !gone.is_empty() {
+            self.edits += 1;
+            for list in &mut self.postings {
+                list.retain(|(o, _)| gone.binary_search(o).is_err());
+            }
+        }
+        gone.len()
     }
 
     /// Moves what a stub identity did onto the person who claimed it.

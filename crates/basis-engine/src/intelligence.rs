@@ -666,9 +666,9 @@ pub fn rank_mentions(
         });
     }
     // The scale: the strongest usable tie to someone who can see the context — among the
-    // candidates and the asker's strongest few who can see it, whatever the prefix — so neither
-    // a letter typed nor the invitee flag changes a share (unless the gate refuses all of those
-    // few: then the candidates' own set it).
+    // candidates and the asker's strongest few who can see it (more of them when the gate
+    // refused the first), whatever the prefix — so neither a letter typed nor the invitee flag
+    // changes a share.
     let visible_tie = |i: u32| {
         ctx.is_none_or(|x| x.can_see(g, i))
             .then(|| g.affinity.tie(asker, i))

@@ -9,7 +9,8 @@
 //!
 //! What is derived from the log stays what a replay would give: the graph forgot ties and parts
 //! older than its own, shorter horizon already, and the text of untouched content is dropped
-//! from it in the same step. The activity view keeps its counts (a count says nothing of when).
+//! from it in the same step (unless the graph saw it used). The activity view keeps its counts
+//! (per person and kind of event, with the last time only).
 
 use std::collections::HashSet;
 
@@ -37,6 +38,8 @@ pub struct Compaction {
     pub rewritten: usize,
     /// Events kept whole: they involve someone under a legal hold.
     pub held: usize,
+    /// Events left as they are because they could not be read.
+    pub unreadable: usize,
     /// Pieces of content whose text the graph dropped (untouched inside the period).
     pub content_forgotten: usize,
 }
@@ -52,8 +55,8 @@ pub(crate) enum Fate {
     Rewrite(Box<Event>),
 }
 
-/// Decides an old event's fate; `live`: its object has an event inside the period.
-pub(crate) fn fate(event: &Event, live: bool) -> Fate {
+/// The event without who did what (and without the text of content not `live`).
+fn stripped(event: &Event, live: bool) -> Event {
     let object = event.object.as_ref().map(|o| Object {
         id: o.id.clone(),
         kind: o.kind.clone(),
@@ -68,7 +71,7 @@ pub(crate) fn fate(event: &Event, live: bool) -> Fate {
         .member
         .clone()
         .filter(|_| event.kind == "member.added" && object.is_some());
-    let kept = Event {
+    Event {
         id: event.id.clone(),
         kind: event.kind.clone(),
         at: event.at,
@@ -81,7 +84,12 @@ pub(crate) fn fate(event: &Event, live: bool) -> Fate {
         query: None,
         context: None,
         data: None,
-    };
+    }
+}
+
+/// Decides an old event's fate; `live`: its object has an event inside the period.
+pub(crate) fn fate(event: &Event, live: bool) -> Fate {
+    let kept = stripped(event, live);
     let needed = kept.member.is_some()
         || kept.object.as_ref().is_some_and(|o| {
             matches!(&*kept.kind, "content.created" | "content.deleted")
@@ -102,15 +110,30 @@ pub(crate) fn fate(event: &Event, live: bool) -> Fate {
 }
 
 impl Engine {
-    /// Compacts the tenant's log: every event dated before the retention period of
-    /// [`LOG_PURPOSE`] loses what says who did what, and goes unless content still needs it
-    /// (see the module). Recorded in the audit log. Holds the projection lock, so the graph
-    /// never reads a half-compacted log, and drops the text of content untouched inside the
-    /// period from the graph in the same step.
+    /// Compacts the tenant's log: every event dated before the log's retention period loses
+    /// what says who did what, and goes unless content still needs it (see the module).
+    /// Recorded in the audit log.
     ///
     /// # Errors
     /// Store failure (pages compacted before it stay compacted).
     pub async fn compact_log(&self, actor: &Actor<'_>) -> Result<Compaction, EngineError> {
+        self.compact_log_until(actor, &|| false).await
+    }
+
+    /// [`Engine::compact_log`], stopping between pages once `stop` says so (a server shutting
+    /// down); what was compacted stays compacted.
+    ///
+    /// Each page is read and written under the projection lock, with which objects are in use
+    /// and who is under a legal hold brought up to date first: the graph never applies an
+    /// event half-way through its compaction, and an event appended meanwhile keeps its
+    /// object's text. The log's newest event at the start is never deleted, so SQLite never
+    /// hands its number out again to an event the projections would then skip.
+    pub(crate) async fn compact_log_until(
+        &self,
+        actor: &Actor<'_>,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Compaction, EngineError> {
+        let _one_at_a_time = self.inner.compacting.lock().await;
         let tenant = actor.tenant;
         let now = self.now();
         let Some(purpose) = self.policy().purpose_by_key(LOG_PURPOSE) else {
@@ -125,39 +148,32 @@ impl Engine {
             before,
             ..Compaction::default()
         };
-        let held: HashSet<String> = self
-            .store()
-            .legal_holds(tenant, None, true)
-            .await?
-            .into_iter()
-            .map(|h| h.person)
-            .collect();
-        // Which objects are in use is read before the lock (a scan of the period), then brought
-        // up to date under it with what was appended meanwhile.
-        let seen_upto = self.store().last_seq().await?;
+        // Which objects are in use: a scan of the period before any lock, then, under it,
+        // what was appended since.
+        let newest = self.store().last_seq().await?;
         let mut live: HashSet<String> = self
             .store()
             .objects_since(tenant, before)
             .await?
             .into_iter()
             .collect();
-        let guard = self.inner.projection_lock.lock().await;
-        let mut after = seen_upto;
-        loop {
-            let page = self.store().events_after(Some(tenant), after, PAGE).await?;
-            let Some(last) = page.last().map(|e| e.seq) else {
-                break;
-            };
-            live.extend(
-                page.iter()
-                    .filter(|e| e.at >= before)
-                    .filter_map(|e| serde_json::from_str::<Event>(&e.body).ok()?.object)
-                    .map(|o| o.id),
-            );
-            after = last;
-        }
+        let mut live_upto = newest;
         let mut after = 0;
         loop {
+            if stop() {
+                break;
+            }
+            let guard = self.inner.projection_lock.lock().await;
+            live_upto = self
+                .objects_appended(tenant, before, live_upto, &mut live)
+                .await?;
+            let held: HashSet<String> = self
+                .store()
+                .legal_holds(tenant, None, true)
+                .await?
+                .into_iter()
+                .map(|h| h.person)
+                .collect();
             let page = self
                 .store()
                 .events_before(tenant, before, after, PAGE)
@@ -168,8 +184,9 @@ impl Engine {
             let (mut deletes, mut rewrites) = (Vec::new(), Vec::new());
             for stored in &page {
                 // An event that cannot be read is left as it is: nothing here can tell what
-                // it holds.
+                // it holds. It is counted, so it does not go unseen.
                 let Ok(event) = serde_json::from_str::<Event>(&stored.body) else {
+                    done.unreadable += 1;
                     continue;
                 };
                 if held.iter().any(|p| event.involves(p)) {
@@ -178,14 +195,16 @@ impl Engine {
                 }
                 let live = event.object.as_ref().is_some_and(|o| live.contains(&o.id));
                 match fate(&event, live) {
+                    Fate::Delete if stored.seq >= newest => {
+                        // Kept for its number (see above); compacted as far as it can be.
+                        let kept = stripped(&event, live);
+                        if kept != event {
+                            rewrites.push(rewrite(stored.seq, &kept)?);
+                        }
+                    }
                     Fate::Delete => deletes.push(stored.seq),
                     Fate::Keep => {}
-                    Fate::Rewrite(kept) => rewrites.push(EventRewrite {
-                        seq: stored.seq,
-                        actor: None,
-                        body: serde_json::to_string(&kept)
-                            .map_err(|e| EngineError::invalid("event", e.to_string()))?,
-                    }),
+                    Fate::Rewrite(kept) => rewrites.push(rewrite(stored.seq, &kept)?),
                 }
             }
             if !deletes.is_empty() || !rewrites.is_empty() {
@@ -204,19 +223,20 @@ impl Engine {
                 done.deleted += deletes.len();
                 done.rewritten += rewrites.len();
             }
+            drop(guard);
             after = last;
         }
-        done.content_forgotten = self.write_graph(|g| {
-            g.tenant_if_any(tenant)
-                .map_or(0, |t| t.forget_content_before(before))
-        });
-        drop(guard);
-        if done
-            != (Compaction {
-                before,
-                ..Compaction::default()
-            })
         {
+            let _guard = self.inner.projection_lock.lock().await;
+            self.objects_appended(tenant, before, live_upto, &mut live)
+                .await?;
+            done.content_forgotten = self.write_graph(|g| {
+                g.tenant_if_any(tenant).map_or(0, |t| {
+                    t.forget_content_before(before, &|id| live.contains(id))
+                })
+            });
+        }
+        if done.deleted + done.rewritten + done.content_forgotten + done.unreadable > 0 {
             metrics::counter!("basis_log_compacted_events_total")
                 .increment((done.deleted + done.rewritten) as u64);
             tracing::info!(
@@ -224,6 +244,7 @@ impl Engine {
                 deleted = done.deleted,
                 rewritten = done.rewritten,
                 held = done.held,
+                unreadable = done.unreadable,
                 %before,
                 "event log: compacted what lies past its retention"
             );
@@ -238,12 +259,46 @@ impl Engine {
                 "deleted": done.deleted,
                 "rewritten": done.rewritten,
                 "held": done.held,
+                "unreadable": done.unreadable,
                 "content_forgotten": done.content_forgotten,
             }),
         )
         .await?;
         Ok(done)
     }
+
+    /// Adds to `live` the objects of the tenant's events after `after` dated at or after
+    /// `since`; the log position read up to.
+    async fn objects_appended(
+        &self,
+        tenant: &str,
+        since: Timestamp,
+        mut after: i64,
+        live: &mut HashSet<String>,
+    ) -> Result<i64, EngineError> {
+        loop {
+            let page = self.store().events_after(Some(tenant), after, PAGE).await?;
+            let Some(last) = page.last().map(|e| e.seq) else {
+                return Ok(after);
+            };
+            live.extend(
+                page.iter()
+                    .filter(|e| e.at >= since)
+                    .filter_map(|e| serde_json::from_str::<Event>(&e.body).ok()?.object)
+                    .map(|o| o.id),
+            );
+            after = last;
+        }
+    }
+}
+
+fn rewrite(seq: i64, kept: &Event) -> Result<EventRewrite, EngineError> {
+    Ok(EventRewrite {
+        seq,
+        actor: None,
+        body: serde_json::to_string(kept)
+            .map_err(|e| EngineError::invalid("event", e.to_string()))?,
+    })
 }
 
 #[cfg(test)]
