@@ -77,11 +77,17 @@ impl SqliteStore {
         let path = dir.join("basis.db");
         // The writer checkpoints the WAL itself (see `checkpoint_if_due`): automatic passive
         // checkpoints cannot finish while projections read, and then retry on every commit.
+        // What an erasure or a compaction deletes or rewrites is overwritten with zeros in the
+        // file, not just unlinked (`secure_delete`; appends write nothing more).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options(&path).pragma("wal_autocheckpoint", "10000"))
+            .connect_with(
+                options(&path)
+                    .pragma("wal_autocheckpoint", "10000")
+                    .pragma("secure_delete", "on"),
+            )
             .await?;
         migrate(&writer).await?;
         let reader = SqlitePoolOptions::new()
@@ -1237,6 +1243,49 @@ mod tests {
         let again = store.generation().await.unwrap();
         assert_eq!((again.value, again.own), (mine.value, 0));
         store.close().await;
+    }
+
+    /// What a compaction (or an erasure) deletes or rewrites does not linger in the file's free
+    /// space: once checkpointed, its bytes are gone from the database and its write-ahead log.
+    #[tokio::test]
+    async fn deleted_and_rewritten_events_leave_no_bytes_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let secret = |k: u32| format!("salary-of-ann-{k}-{}", "x".repeat(200));
+        let events: Vec<NewEvent> = (0..3)
+            .map(|k| NewEvent {
+                body: format!("{{\"id\":\"{k}\",\"note\":\"{}\"}}", secret(k)),
+                ..ev(&k.to_string())
+            })
+            .collect();
+        store.append_events("a", &events).await.unwrap();
+        // Kept past any reuse of its space: one more event after them.
+        store.append_events("a", &[ev("last")]).await.unwrap();
+        let rewrite = EventRewrite {
+            seq: 2,
+            actor: None,
+            body: "{\"id\":\"1\"}".into(),
+        };
+        store
+            .compact_events("a", &[1, 3], &[rewrite])
+            .await
+            .unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        store.close().await;
+        let mut bytes = std::fs::read(dir.path().join("basis.db")).unwrap();
+        if let Ok(wal) = std::fs::read(dir.path().join("basis.db-wal")) {
+            bytes.extend(wal);
+        }
+        for k in 0..3 {
+            let needle = secret(k).into_bytes();
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "event {k} is still in the file"
+            );
+        }
     }
 
     #[tokio::test]
