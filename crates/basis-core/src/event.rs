@@ -367,7 +367,20 @@ pub fn validate_event_text(
         return Some(head);
     }
     match serde_json::from_str::<Value>(text) {
-        Ok(value) => validate_event(index, &value, errors),
+        Ok(value) => {
+            let head = validate_event(index, &value, errors)?;
+            // What is stored must read back as an `Event` (erasure and compaction rewrite it):
+            // a key given twice, for one, reads as the last one here and not at all there.
+            if let Err(e) = serde_json::from_str::<Event>(text) {
+                errors.push(FieldError {
+                    index,
+                    field: String::new(),
+                    reason: e.to_string(),
+                });
+                return None;
+            }
+            Some(head)
+        }
         Err(e) => {
             errors.push(FieldError {
                 index,
@@ -533,6 +546,33 @@ pub fn validate_event(
 
 #[cfg(test)]
 mod tests {
+
+    /// What the validator accepts reads back as an [`Event`]: a key given twice, a number out
+    /// of range or a lone surrogate in `data` are refused, on the fast path and the slow one.
+    #[test]
+    fn what_is_accepted_reads_back() {
+        let head = r#"{"id":"e","type":"comment.created","at":"2026-11-01T00:00:00Z""#;
+        for tail in [
+            r#","actor":"ann","actor":"bob"}"#,
+            r#","data":{"n":1e400}}"#,
+            r#","data":{"s":"\ud800"}}"#,
+        ] {
+            let text = format!("{head}{tail}");
+            let mut errors = Vec::new();
+            assert!(
+                validate_event_text(0, &text, &mut errors).is_none(),
+                "{text}"
+            );
+            assert!(!errors.is_empty(), "{text}");
+        }
+        let mut errors = Vec::new();
+        let fine = format!(r#"{head},"data":{{"n":1e300,"s":"\u00e9"}}}}"#);
+        assert!(
+            validate_event_text(0, &fine, &mut errors).is_some(),
+            "{errors:?}"
+        );
+        serde_json::from_str::<Event>(&fine).unwrap();
+    }
 
     /// Every reader of stored events (erasure, compaction, projections) parses them as
     /// [`Event`]: a `null` list the validator lets through must not make one unreadable.

@@ -1034,6 +1034,10 @@ impl Engine {
             json!({ "events_rewritten": rewrites.len(), "suppressed": suppression.is_some() }),
         )
         .await?;
+        // What was rewritten or deleted leaves the files now, not at some later checkpoint.
+        if let Err(error) = self.store().release_deleted().await {
+            tracing::warn!(%error, "erasure: checkpoint refused; the next one releases it");
+        }
         Ok(())
     }
 
@@ -1777,10 +1781,14 @@ impl Engine {
                 "give the case or reason (1 to 4096 bytes)",
             ));
         }
+        // Under the projection lock: a compaction reads the holds for each page under it, so
+        // a hold placed now is honoured from its next page on.
+        let guard = self.inner.projection_lock.lock().await;
         let hold = self
             .store()
             .create_legal_hold(actor.tenant, person, reason, self.now())
             .await?;
+        drop(guard);
         self.audit(
             actor,
             Some(person),

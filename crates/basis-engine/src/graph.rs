@@ -876,8 +876,17 @@ impl TenantGraph {
             for list in &mut self.postings {
                 list.retain(|(o, _)| gone.binary_search(o).is_err());
             }
+            // Words only forgotten content had are not kept either.
+            let postings = &self.postings;
+            self.term_ids
+                .retain(|_, t| postings.get(*t as usize).is_some_and(|l| !l.is_empty()));
         }
         gone.len()
+    }
+
+    /// Counts a change made in place (see [`TenantGraph::edits`]).
+    pub fn note_edit(&mut self) {
+        self.edits += 1;
     }
 
     /// Moves what a stub identity did onto the person who claimed it.

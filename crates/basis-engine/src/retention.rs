@@ -19,6 +19,7 @@ use basis_core::event::{Event, Object};
 use basis_store::EventRewrite;
 use serde::Serialize;
 
+use crate::graph::TenantGraph;
 use crate::{Actor, Engine, EngineError};
 
 /// The purpose the event log is kept for.
@@ -40,6 +41,8 @@ pub struct Compaction {
     pub held: usize,
     /// Events left as they are because they could not be read.
     pub unreadable: usize,
+    /// Stopped between pages (the server is stopping); what was done stays done.
+    pub stopped: bool,
     /// Pieces of content whose text the graph dropped (untouched inside the period).
     pub content_forgotten: usize,
 }
@@ -134,7 +137,6 @@ impl Engine {
         stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<Compaction, EngineError> {
         let _one_at_a_time = self.inner.compacting.lock().await;
-        let tenant = actor.tenant;
         let now = self.now();
         let Some(purpose) = self.policy().purpose_by_key(LOG_PURPOSE) else {
             // A policy without the purpose declares no period for the log.
@@ -148,8 +150,63 @@ impl Engine {
             before,
             ..Compaction::default()
         };
-        // Which objects are in use: a scan of the period before any lock, then, under it,
-        // what was appended since.
+        let outcome = self
+            .compact_pages(actor.tenant, before, stop, &mut done)
+            .await;
+        if done.deleted + done.rewritten > 0 {
+            metrics::counter!("basis_log_compacted_events_total")
+                .increment((done.deleted + done.rewritten) as u64);
+            // What went leaves the files now, not at some later checkpoint.
+            if let Err(error) = self.store().release_deleted().await {
+                tracing::warn!(%error, "compaction: checkpoint refused; the next one releases it");
+            }
+        }
+        if done.deleted + done.rewritten + done.content_forgotten + done.unreadable > 0
+            || outcome.is_err()
+        {
+            tracing::info!(
+                tenant = actor.tenant,
+                deleted = done.deleted,
+                rewritten = done.rewritten,
+                held = done.held,
+                unreadable = done.unreadable,
+                stopped = done.stopped,
+                %before,
+                "event log: compacted what lies past its retention"
+            );
+        }
+        // On record whatever happened, a failure half-way included: the pages written stay.
+        self.audit(
+            actor,
+            None,
+            "retention.log_compacted",
+            Some(LOG_PURPOSE),
+            serde_json::json!({
+                "before": before,
+                "deleted": done.deleted,
+                "rewritten": done.rewritten,
+                "held": done.held,
+                "unreadable": done.unreadable,
+                "content_forgotten": done.content_forgotten,
+                "stopped": done.stopped,
+                "error": outcome.as_ref().err().map(ToString::to_string),
+            }),
+        )
+        .await?;
+        outcome.map(|()| done)
+    }
+
+    /// The pages of a compaction (see [`Engine::compact_log_until`]), counted in `done`.
+    async fn compact_pages(
+        &self,
+        tenant: &str,
+        before: Timestamp,
+        stop: &(dyn Fn() -> bool + Sync),
+        done: &mut Compaction,
+    ) -> Result<(), EngineError> {
+        // Which objects are in use: a scan of the period before any lock, then what was
+        // appended since (once more under the lock for each page, and checked again in the
+        // page's write).
         let newest = self.store().last_seq().await?;
         let mut live: HashSet<String> = self
             .store()
@@ -161,8 +218,12 @@ impl Engine {
         let mut after = 0;
         loop {
             if stop() {
-                break;
+                done.stopped = true;
+                return Ok(());
             }
+            live_upto = self
+                .objects_appended(tenant, before, live_upto, &mut live)
+                .await?;
             let guard = self.inner.projection_lock.lock().await;
             live_upto = self
                 .objects_appended(tenant, before, live_upto, &mut live)
@@ -181,90 +242,88 @@ impl Engine {
             let Some(last) = page.last().map(|e| e.seq) else {
                 break;
             };
-            let (mut deletes, mut rewrites) = (Vec::new(), Vec::new());
+            let (mut deletes, mut rewrites, mut unused) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut held_here, mut unreadable_here) = (0, 0);
             for stored in &page {
                 // An event that cannot be read is left as it is: nothing here can tell what
                 // it holds. It is counted, so it does not go unseen.
                 let Ok(event) = serde_json::from_str::<Event>(&stored.body) else {
-                    done.unreadable += 1;
+                    unreadable_here += 1;
                     continue;
                 };
                 if held.iter().any(|p| event.involves(p)) {
-                    done.held += 1;
+                    held_here += 1;
                     continue;
                 }
                 let live = event.object.as_ref().is_some_and(|o| live.contains(&o.id));
-                match fate(&event, live) {
+                let kept = match fate(&event, live) {
+                    // The newest event at the start keeps its number (see above), compacted
+                    // as far as it can be.
                     Fate::Delete if stored.seq >= newest => {
-                        // Kept for its number (see above); compacted as far as it can be.
-                        let kept = stripped(&event, live);
-                        if kept != event {
-                            rewrites.push(rewrite(stored.seq, &kept)?);
-                        }
+                        Some(stripped(&event, live)).filter(|kept| *kept != event)
                     }
-                    Fate::Delete => deletes.push(stored.seq),
-                    Fate::Keep => {}
-                    Fate::Rewrite(kept) => rewrites.push(rewrite(stored.seq, &kept)?),
+                    Fate::Delete => {
+                        deletes.push(stored.seq);
+                        None
+                    }
+                    Fate::Keep => None,
+                    Fate::Rewrite(kept) => Some(*kept),
+                };
+                if let Some(kept) = kept {
+                    let o = event.object.as_ref();
+                    if o.is_some_and(|o| o.title.is_some() || o.body.is_some() || o.url.is_some())
+                        && !live
+                    {
+                        unused.extend(o.map(|o| o.id.clone()));
+                    }
+                    rewrites.push(rewrite(stored.seq, &kept)?);
                 }
             }
             if !deletes.is_empty() || !rewrites.is_empty() {
                 let write = self.people_write();
-                if let Err(e) = self
+                let still = basis_store::StillUnused {
+                    after: live_upto,
+                    since: before,
+                    objects: &unused,
+                };
+                match self
                     .store()
-                    .compact_events(tenant, &deletes, &rewrites)
+                    .compact_events(tenant, &deletes, &rewrites, &still)
                     .await
                 {
-                    write.nothing_written();
-                    return Err(e.into());
+                    Err(e) => {
+                        write.nothing_written();
+                        return Err(e.into());
+                    }
+                    // Content came into use meanwhile: read the page again.
+                    Ok(false) => {
+                        write.nothing_written();
+                        continue;
+                    }
+                    Ok(true) => {}
                 }
                 // The graph holds nothing these events gave that it may still use: ties and
-                // parts this old were swept, and the text goes below.
+                // parts this old were swept, and the text goes below. A rebuild replaying aside
+                // meanwhile starts again.
+                self.write_graph(|g| g.tenant_if_any(tenant).map(TenantGraph::note_edit));
                 write.applied();
                 done.deleted += deletes.len();
                 done.rewritten += rewrites.len();
             }
+            done.held += held_here;
+            done.unreadable += unreadable_here;
             drop(guard);
             after = last;
         }
-        {
-            let _guard = self.inner.projection_lock.lock().await;
-            self.objects_appended(tenant, before, live_upto, &mut live)
-                .await?;
-            done.content_forgotten = self.write_graph(|g| {
-                g.tenant_if_any(tenant).map_or(0, |t| {
-                    t.forget_content_before(before, &|id| live.contains(id))
-                })
-            });
-        }
-        if done.deleted + done.rewritten + done.content_forgotten + done.unreadable > 0 {
-            metrics::counter!("basis_log_compacted_events_total")
-                .increment((done.deleted + done.rewritten) as u64);
-            tracing::info!(
-                tenant,
-                deleted = done.deleted,
-                rewritten = done.rewritten,
-                held = done.held,
-                unreadable = done.unreadable,
-                %before,
-                "event log: compacted what lies past its retention"
-            );
-        }
-        self.audit(
-            actor,
-            None,
-            "retention.log_compacted",
-            Some(LOG_PURPOSE),
-            serde_json::json!({
-                "before": before,
-                "deleted": done.deleted,
-                "rewritten": done.rewritten,
-                "held": done.held,
-                "unreadable": done.unreadable,
-                "content_forgotten": done.content_forgotten,
-            }),
-        )
-        .await?;
-        Ok(done)
+        let _guard = self.inner.projection_lock.lock().await;
+        self.objects_appended(tenant, before, live_upto, &mut live)
+            .await?;
+        done.content_forgotten = self.write_graph(|g| {
+            g.tenant_if_any(tenant).map_or(0, |t| {
+                t.forget_content_before(before, &|id| live.contains(id))
+            })
+        });
+        Ok(())
     }
 
     /// Adds to `live` the objects of the tenant's events after `after` dated at or after

@@ -353,6 +353,17 @@ pub struct EventRewrite {
     pub body: String,
 }
 
+/// Objects a compaction takes for unused, and since when (see [`Store::compact_events`]).
+#[derive(Debug, Clone, Copy)]
+pub struct StillUnused<'a> {
+    /// Events after this position are checked.
+    pub after: i64,
+    /// Only those dated at or after this count as use.
+    pub since: Timestamp,
+    /// The objects.
+    pub objects: &'a [String],
+}
+
 /// Activity counted for one person and event type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityCount {
@@ -425,14 +436,20 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<StoredEvent>>;
     /// The ids of the objects a tenant's events dated at or after `since` are about.
     async fn objects_since(&self, tenant: &str, since: Timestamp) -> Result<Vec<String>>;
-    /// Deletes and rewrites events in one transaction (a retention compaction). Both move the
-    /// people generation, counted as this handle's own.
+    /// Deletes and rewrites events in one transaction (a retention compaction), unless an
+    /// event after `unused.after` dated at or after `unused.since` names one of
+    /// `unused.objects` (whose text the rewrites drop): then nothing is written and the answer
+    /// is `false`. Both move the people generation, counted as this handle's own.
     async fn compact_events(
         &self,
         tenant: &str,
         deletes: &[i64],
         rewrites: &[EventRewrite],
-    ) -> Result<()>;
+        unused: &StillUnused<'_>,
+    ) -> Result<bool>;
+    /// Makes what was deleted or rewritten leave the files now rather than at a later
+    /// checkpoint (best effort: readers can hold it back).
+    async fn release_deleted(&self) -> Result<()>;
 
     /// Creates or replaces a person; records an account-status change.
     async fn put_person(

@@ -20,8 +20,8 @@ use sqlx::{AssertSqlSafe, Row, SqlitePool};
 use crate::{
     ActivityCount, ApiKeyRecord, AppendOutcome, AuditEntry, EventRewrite, Generation, HookSettings,
     IdentityTaken, LedgerRow, LedgerTotal, LegalHold, NewEvent, NewPrivacyRecord, PrivacyKind,
-    PrivacyRecord, PrivacyWrite, PutPerson, Result, Role, Store, StoreError, StoredEvent,
-    StoredHead, parse_status,
+    PrivacyRecord, PrivacyWrite, PutPerson, Result, Role, StillUnused, Store, StoreError,
+    StoredEvent, StoredHead, parse_status,
 };
 
 /// Schema migrations, applied in order, each once.
@@ -568,8 +568,26 @@ impl Store for SqliteStore {
         tenant: &str,
         deletes: &[i64],
         rewrites: &[EventRewrite],
-    ) -> Result<()> {
+        unused: &StillUnused<'_>,
+    ) -> Result<bool> {
         let (mut tx, start) = self.begin_people().await?;
+        // Under the write lock: an event appended since the caller looked would otherwise lose
+        // its page's text.
+        for object in unused.objects {
+            let used: Option<i64> = sqlx::query_scalar(
+                "SELECT seq FROM events WHERE tenant = ? AND seq > ? AND at >= ?
+                 AND json_valid(body) AND json_extract(body, '$.object.id') = ? LIMIT 1",
+            )
+            .bind(tenant)
+            .bind(unused.after)
+            .bind(unused.since.0)
+            .bind(object)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if used.is_some() {
+                return Ok(false);
+            }
+        }
         for seq in deletes {
             sqlx::query("DELETE FROM events WHERE tenant = ? AND seq = ?")
                 .bind(tenant)
@@ -579,6 +597,13 @@ impl Store for SqliteStore {
         }
         apply_rewrites(&mut tx, tenant, rewrites).await?;
         self.commit_people(tx, start).await?;
+        Ok(true)
+    }
+
+    async fn release_deleted(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 
@@ -1266,26 +1291,79 @@ mod tests {
             actor: None,
             body: "{\"id\":\"1\"}".into(),
         };
-        store
-            .compact_events("a", &[1, 3], &[rewrite])
-            .await
-            .unwrap();
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&store.writer)
-            .await
-            .unwrap();
-        store.close().await;
-        let mut bytes = std::fs::read(dir.path().join("basis.db")).unwrap();
-        if let Ok(wal) = std::fs::read(dir.path().join("basis.db-wal")) {
-            bytes.extend(wal);
-        }
-        for k in 0..3 {
+        let files = || {
+            let mut bytes = std::fs::read(dir.path().join("basis.db")).unwrap();
+            if let Ok(wal) = std::fs::read(dir.path().join("basis.db-wal")) {
+                bytes.extend(wal);
+            }
+            bytes
+        };
+        let found = |bytes: &[u8], k: u32| {
             let needle = secret(k).into_bytes();
-            assert!(
-                !bytes.windows(needle.len()).any(|w| w == needle),
-                "event {k} is still in the file"
-            );
+            bytes.windows(needle.len()).any(|w| w == needle)
+        };
+        store.release_deleted().await.unwrap();
+        assert!((0..3).all(|k| found(&files(), k)), "there to begin with");
+        let unused = StillUnused {
+            after: 4,
+            since: Timestamp(0),
+            objects: &[],
+        };
+        let written = store
+            .compact_events("a", &[1, 3], &[rewrite], &unused)
+            .await
+            .unwrap();
+        assert!(written);
+        store.release_deleted().await.unwrap();
+        let bytes = files();
+        for k in 0..3 {
+            assert!(!found(&bytes, k), "event {k} is still in the file");
         }
+        store.close().await;
+    }
+
+    /// A compaction that would drop an object's text writes nothing once an event using the
+    /// object arrived after it looked: it reads the page again.
+    #[tokio::test]
+    async fn a_compaction_yields_to_content_coming_back_into_use() {
+        let store = SqliteStore::open_url("sqlite::memory:").await.unwrap();
+        let page = |id: &str, at: i64| NewEvent {
+            at: Timestamp(at),
+            body: format!("{{\"id\":\"{id}\",\"object\":{{\"id\":\"p\",\"title\":\"T\"}}}}"),
+            ..ev(id)
+        };
+        store.append_events("a", &[page("old", 1)]).await.unwrap();
+        let rewrite = || EventRewrite {
+            seq: 1,
+            actor: None,
+            body: "{\"id\":\"old\",\"object\":{\"id\":\"p\"}}".into(),
+        };
+        let objects = ["p".to_owned()];
+        let unused = StillUnused {
+            after: 1,
+            since: Timestamp(100),
+            objects: &objects,
+        };
+        // An event dated before the period does not count as use.
+        store
+            .append_events("a", &[page("older", 50)])
+            .await
+            .unwrap();
+        assert!(
+            store
+                .compact_events("a", &[], &[rewrite()], &unused)
+                .await
+                .unwrap()
+        );
+        store.append_events("a", &[page("new", 200)]).await.unwrap();
+        let before = store.events_after(Some("a"), 0, 10).await.unwrap();
+        assert!(
+            !store
+                .compact_events("a", &[2], &[rewrite()], &unused)
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.events_after(Some("a"), 0, 10).await.unwrap(), before);
     }
 
     #[tokio::test]
