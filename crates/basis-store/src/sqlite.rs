@@ -478,7 +478,10 @@ impl Store for SqliteStore {
     ) -> Result<Vec<StoredEvent>> {
         let rows = match tenant {
             Some(tenant) => {
-                sqlx::query("SELECT seq, tenant, id, type, at, body FROM events WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?")
+                // `+tenant`: walk the log by position from `after` rather than sort the whole
+                // tenant's events by position on every page (SQLite would pick the (tenant, id)
+                // index otherwise).
+                sqlx::query("SELECT seq, tenant, id, type, at, body FROM events WHERE +tenant = ? AND seq > ? ORDER BY seq LIMIT ?")
                     .bind(tenant)
                     .bind(after)
                     .bind(i64::from(limit))
@@ -541,7 +544,8 @@ impl Store for SqliteStore {
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredEvent>> {
-        let rows = sqlx::query("SELECT seq, tenant, id, type, at, body FROM events WHERE tenant = ? AND seq > ? AND at < ? ORDER BY seq LIMIT ?")
+        // `+tenant`: by position, as in `events_after`.
+        let rows = sqlx::query("SELECT seq, tenant, id, type, at, body FROM events WHERE +tenant = ? AND seq > ? AND at < ? ORDER BY seq LIMIT ?")
             .bind(tenant)
             .bind(after)
             .bind(before.0)
@@ -572,19 +576,22 @@ impl Store for SqliteStore {
     ) -> Result<bool> {
         let (mut tx, start) = self.begin_people().await?;
         // Under the write lock: an event appended since the caller looked would otherwise lose
-        // its page's text.
-        for object in unused.objects {
-            let used: Option<i64> = sqlx::query_scalar(
-                "SELECT seq FROM events WHERE tenant = ? AND seq > ? AND at >= ?
-                 AND json_valid(body) AND json_extract(body, '$.object.id') = ? LIMIT 1",
+        // its page's text. Only what was appended since is read (by position).
+        if !unused.objects.is_empty() {
+            let used: Vec<Option<String>> = sqlx::query_scalar(
+                "SELECT json_extract(body, '$.object.id') FROM events
+                 WHERE +tenant = ? AND seq > ? AND at >= ? AND json_valid(body)",
             )
             .bind(tenant)
             .bind(unused.after)
             .bind(unused.since.0)
-            .bind(object)
-            .fetch_optional(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
-            if used.is_some() {
+            if used
+                .iter()
+                .flatten()
+                .any(|o| unused.objects.iter().any(|u| u == o))
+            {
                 return Ok(false);
             }
         }
