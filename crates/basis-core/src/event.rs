@@ -565,6 +565,18 @@ mod tests {
             );
             assert!(!errors.is_empty(), "{text}");
         }
+        // Nesting near the parser's depth limit: whatever is accepted reads back.
+        for depth in 120..132 {
+            let text = format!(
+                r#"{head},"data":{}1{}}}"#,
+                r#"{"a":"#.repeat(depth),
+                "}".repeat(depth)
+            );
+            let mut errors = Vec::new();
+            if validate_event_text(0, &text, &mut errors).is_some() {
+                serde_json::from_str::<Event>(&text).unwrap_or_else(|e| panic!("{depth}: {e}"));
+            }
+        }
         let mut errors = Vec::new();
         let fine = format!(r#"{head},"data":{{"n":1e300,"s":"\u00e9"}}}}"#);
         assert!(

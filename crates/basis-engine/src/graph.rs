@@ -875,6 +875,9 @@ impl TenantGraph {
             self.edits += 1;
             for list in &mut self.postings {
                 list.retain(|(o, _)| gone.binary_search(o).is_err());
+                if list.is_empty() {
+                    *list = Vec::new();
+                }
             }
             // Words only forgotten content had are not kept either.
             let postings = &self.postings;

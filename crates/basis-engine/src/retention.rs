@@ -176,24 +176,28 @@ impl Engine {
             );
         }
         // On record whatever happened, a failure half-way included: the pages written stay.
-        self.audit(
-            actor,
-            None,
-            "retention.log_compacted",
-            Some(LOG_PURPOSE),
-            serde_json::json!({
-                "before": before,
-                "deleted": done.deleted,
-                "rewritten": done.rewritten,
-                "held": done.held,
-                "unreadable": done.unreadable,
-                "content_forgotten": done.content_forgotten,
-                "stopped": done.stopped,
-                "error": outcome.as_ref().err().map(ToString::to_string),
-            }),
-        )
-        .await?;
-        outcome.map(|()| done)
+        let audited = self
+            .audit(
+                actor,
+                None,
+                "retention.log_compacted",
+                Some(LOG_PURPOSE),
+                serde_json::json!({
+                    "before": before,
+                    "deleted": done.deleted,
+                    "rewritten": done.rewritten,
+                    "held": done.held,
+                    "unreadable": done.unreadable,
+                    "content_forgotten": done.content_forgotten,
+                    "stopped": done.stopped,
+                    "error": outcome.as_ref().err().map(ToString::to_string),
+                }),
+            )
+            .await;
+        // The compaction's own failure is the one to report.
+        outcome?;
+        audited?;
+        Ok(done)
     }
 
     /// The pages of a compaction (see [`Engine::compact_log_until`]), counted in `done`.
@@ -269,13 +273,14 @@ impl Engine {
                     Fate::Keep => None,
                     Fate::Rewrite(kept) => Some(*kept),
                 };
+                // Its text goes, rewritten or deleted: checked again in the write.
+                let o = event.object.as_ref();
+                if o.is_some_and(|o| o.title.is_some() || o.body.is_some() || o.url.is_some())
+                    && !live
+                {
+                    unused.extend(o.map(|o| o.id.clone()));
+                }
                 if let Some(kept) = kept {
-                    let o = event.object.as_ref();
-                    if o.is_some_and(|o| o.title.is_some() || o.body.is_some() || o.url.is_some())
-                        && !live
-                    {
-                        unused.extend(o.map(|o| o.id.clone()));
-                    }
                     rewrites.push(rewrite(stored.seq, &kept)?);
                 }
             }

@@ -25,7 +25,7 @@ use crate::{
 };
 
 /// Schema migrations, applied in order, each once.
-const MIGRATIONS: [(i64, &str); 5] = [
+const MIGRATIONS: [(i64, &str); 6] = [
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_settings.sql")),
     (3, include_str!("../migrations/0003_hooks.sql")),
@@ -34,6 +34,7 @@ const MIGRATIONS: [(i64, &str); 5] = [
         5,
         include_str!("../migrations/0005_generation_triggers.sql"),
     ),
+    (6, include_str!("../migrations/0006_events_by_tenant.sql")),
 ];
 
 /// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters).
@@ -478,10 +479,8 @@ impl Store for SqliteStore {
     ) -> Result<Vec<StoredEvent>> {
         let rows = match tenant {
             Some(tenant) => {
-                // `+tenant`: walk the log by position from `after` rather than sort the whole
-                // tenant's events by position on every page (SQLite would pick the (tenant, id)
-                // index otherwise).
-                sqlx::query("SELECT seq, tenant, id, type, at, body FROM events WHERE +tenant = ? AND seq > ? ORDER BY seq LIMIT ?")
+                // By the (tenant, seq) index: one page read, not the tenant's log sorted.
+                sqlx::query("SELECT seq, tenant, id, type, at, body FROM events INDEXED BY events_tenant_seq WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?")
                     .bind(tenant)
                     .bind(after)
                     .bind(i64::from(limit))
@@ -544,8 +543,8 @@ impl Store for SqliteStore {
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredEvent>> {
-        // `+tenant`: by position, as in `events_after`.
-        let rows = sqlx::query("SELECT seq, tenant, id, type, at, body FROM events WHERE +tenant = ? AND seq > ? AND at < ? ORDER BY seq LIMIT ?")
+        // By the (tenant, seq) index, as in `events_after`.
+        let rows = sqlx::query("SELECT seq, tenant, id, type, at, body FROM events INDEXED BY events_tenant_seq WHERE tenant = ? AND seq > ? AND at < ? ORDER BY seq LIMIT ?")
             .bind(tenant)
             .bind(after)
             .bind(before.0)
@@ -579,8 +578,8 @@ impl Store for SqliteStore {
         // its page's text. Only what was appended since is read (by position).
         if !unused.objects.is_empty() {
             let used: Vec<Option<String>> = sqlx::query_scalar(
-                "SELECT json_extract(body, '$.object.id') FROM events
-                 WHERE +tenant = ? AND seq > ? AND at >= ? AND json_valid(body)",
+                "SELECT json_extract(body, '$.object.id') FROM events INDEXED BY events_tenant_seq
+                 WHERE tenant = ? AND seq > ? AND at >= ? AND json_valid(body)",
             )
             .bind(tenant)
             .bind(unused.after)
@@ -608,9 +607,15 @@ impl Store for SqliteStore {
     }
 
     async fn release_deleted(&self) -> Result<()> {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.writer)
+        // A checkpoint that readers hold back answers `busy = 1` rather than an error.
+        let busy: i64 = sqlx::query_scalar("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.writer)
             .await?;
+        if busy != 0 {
+            return Err(StoreError::Write(
+                "the checkpoint was held back by readers".into(),
+            ));
+        }
         Ok(())
     }
 
