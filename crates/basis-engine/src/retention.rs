@@ -194,7 +194,11 @@ impl Engine {
                 }),
             )
             .await;
-        // The compaction's own failure is the one to report.
+        // The compaction's own failure is the one to report; an audit failure besides it is
+        // logged.
+        if let (Err(_), Err(error)) = (&outcome, &audited) {
+            tracing::error!(%error, "compaction failed, and so did its audit entry");
+        }
         outcome?;
         audited?;
         Ok(done)

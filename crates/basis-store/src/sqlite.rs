@@ -188,6 +188,8 @@ async fn migrate(pool: &SqlitePool) -> Result<()> {
         if done.is_some() {
             continue;
         }
+        // Some build an index over the whole log: on a large one that takes a while.
+        tracing::info!(version, "applying migration");
         let mut tx = pool.begin().await?;
         sqlx::raw_sql(sql).execute(&mut *tx).await?;
         sqlx::query(
@@ -586,11 +588,9 @@ impl Store for SqliteStore {
             .bind(unused.since.0)
             .fetch_all(&mut *tx)
             .await?;
-            if used
-                .iter()
-                .flatten()
-                .any(|o| unused.objects.iter().any(|u| u == o))
-            {
+            let unused: std::collections::HashSet<&str> =
+                unused.objects.iter().map(String::as_str).collect();
+            if used.iter().flatten().any(|o| unused.contains(o.as_str())) {
                 return Ok(false);
             }
         }
@@ -613,7 +613,7 @@ impl Store for SqliteStore {
             .await?;
         if busy != 0 {
             return Err(StoreError::Write(
-                "the checkpoint was held back by readers".into(),
+                "the checkpoint was held back by another connection".into(),
             ));
         }
         Ok(())
