@@ -962,6 +962,32 @@ impl Engine {
             .ok_or_else(|| EngineError::PersonNotFound(id.to_owned()))
     }
 
+    /// Refuses an erasure while a legal hold applies to the person, on record in the audit log.
+    async fn refuse_if_held(&self, actor: &Actor<'_>, id: &str) -> Result<(), EngineError> {
+        let Some(hold) = self
+            .store()
+            .legal_holds(actor.tenant, Some(id), true)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(());
+        };
+        self.audit(
+            actor,
+            Some(id),
+            "erasure.refused",
+            None,
+            json!({ "legal_hold": hold.id }),
+        )
+        .await?;
+        Err(EngineError::LegalHold {
+            person: id.to_owned(),
+            hold: hold.id,
+            reason: hold.reason,
+        })
+    }
+
     /// Erases a person (GDPR Art. 17): profile, identities, privacy state, processing record and
     /// derived views go; events keep their content but lose the person; a hash of the e-mail is
     /// kept so promotional mail does not come back. Refused under a legal hold.
@@ -971,27 +997,7 @@ impl Engine {
     pub async fn erase_person(&self, actor: &Actor<'_>, id: &str) -> Result<(), EngineError> {
         let tenant = actor.tenant;
         let person = self.person(tenant, id).await?;
-        if let Some(hold) = self
-            .store()
-            .legal_holds(tenant, Some(id), true)
-            .await?
-            .into_iter()
-            .next()
-        {
-            self.audit(
-                actor,
-                Some(id),
-                "erasure.refused",
-                None,
-                json!({ "legal_hold": hold.id }),
-            )
-            .await?;
-            return Err(EngineError::LegalHold {
-                person: id.to_owned(),
-                hold: hold.id,
-                reason: hold.reason,
-            });
-        }
+        self.refuse_if_held(actor, id).await?;
         // A graph snapshot left by a stopped server may hold the person: it goes first, and if it
         // cannot, the erasure is not done (and can be retried) rather than done but for a copy.
         if let Some(path) = &self.inner.config.graph_snapshot {
@@ -1004,6 +1010,9 @@ impl Engine {
         }
         // Hold the projection lock so no batch re-derives data about the person mid-erasure.
         let _guard = self.inner.projection_lock.lock().await;
+        // Asked again under the lock a hold is placed under: one placed since the first check
+        // stops the erasure too.
+        self.refuse_if_held(actor, id).await?;
         let rewrites = self
             .event_rewrites(tenant, id, |e| e.redact_person(id, ERASED))
             .await?;
