@@ -404,9 +404,7 @@ impl Engine {
             }
         }
         if swept != crate::graph::Swept::default() {
-            let (ties, objects) = self.read_graph(GraphState::sizes);
-            metrics::gauge!("basis_graph_ties").set(ties as f64);
-            metrics::gauge!("basis_graph_objects").set(objects as f64);
+            self.read_graph(crate::projections::publish_sizes);
             metrics::counter!("basis_graph_swept_ties_total").increment(swept.ties as u64);
             metrics::counter!("basis_graph_swept_parts_total").increment(swept.parts as u64);
             tracing::info!(
@@ -1043,11 +1041,16 @@ impl Engine {
             json!({ "events_rewritten": rewrites.len(), "suppressed": suppression.is_some() }),
         )
         .await?;
-        // What was rewritten or deleted leaves the files now, not at some later checkpoint.
-        if let Err(error) = self.store().release_deleted().await {
-            tracing::warn!(%error, "erasure: checkpoint refused; the next one releases it");
-        }
+        self.release_deleted("erasure").await;
         Ok(())
+    }
+
+    /// What `after` deleted or rewrote leaves the files now, not at some later checkpoint (best
+    /// effort: a refusal is logged, and the next checkpoint releases it).
+    pub(crate) async fn release_deleted(&self, after: &str) {
+        if let Err(error) = self.store().release_deleted().await {
+            tracing::warn!(%error, after, "checkpoint refused; the next one releases it");
+        }
     }
 
     // --- the gate ------------------------------------------------------------------------

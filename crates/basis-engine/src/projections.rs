@@ -437,9 +437,7 @@ impl GraphWorker {
             self.engine.write_graph(|g| {
                 apply_gated(g, &events, &allowed);
                 g.applied = last;
-                let (ties, objects) = g.sizes();
-                metrics::gauge!("basis_graph_ties").set(ties as f64);
-                metrics::gauge!("basis_graph_objects").set(objects as f64);
+                publish_sizes(g);
             });
             publish(&self.engine, &self.watermark, last);
             count += stored.len();
@@ -459,6 +457,13 @@ impl GraphWorker {
             seq: applied,
         })
     }
+}
+
+/// The graph's size in the metrics (after an apply or a sweep).
+pub(crate) fn publish_sizes(g: &GraphState) {
+    let (ties, objects) = g.sizes();
+    metrics::gauge!("basis_graph_ties").set(ties as f64);
+    metrics::gauge!("basis_graph_objects").set(objects as f64);
 }
 
 /// A spawned read that stops when the step that started it returns early (a gate or store

@@ -156,10 +156,7 @@ impl Engine {
         if done.deleted + done.rewritten > 0 {
             metrics::counter!("basis_log_compacted_events_total")
                 .increment((done.deleted + done.rewritten) as u64);
-            // What went leaves the files now, not at some later checkpoint.
-            if let Err(error) = self.store().release_deleted().await {
-                tracing::warn!(%error, "compaction: checkpoint refused; the next one releases it");
-            }
+            self.release_deleted("compaction").await;
         }
         if done.deleted + done.rewritten + done.content_forgotten + done.unreadable > 0
             || outcome.is_err()
@@ -215,13 +212,8 @@ impl Engine {
         // Which objects are in use: a scan of the period before any lock, then what was
         // appended since (once more under the lock for each page, and checked again in the
         // page's write).
-        let newest = self.store().last_seq().await?;
-        let mut live: HashSet<String> = self
-            .store()
-            .objects_since(tenant, before)
-            .await?
-            .into_iter()
-            .collect();
+        let mut live = HashSet::new();
+        let newest = self.objects_in_use(tenant, before, 0, &mut live).await?;
         let mut live_upto = newest;
         let mut after = 0;
         loop {
@@ -230,11 +222,11 @@ impl Engine {
                 return Ok(());
             }
             live_upto = self
-                .objects_appended(tenant, before, live_upto, &mut live)
+                .objects_in_use(tenant, before, live_upto, &mut live)
                 .await?;
             let guard = self.inner.projection_lock.lock().await;
             live_upto = self
-                .objects_appended(tenant, before, live_upto, &mut live)
+                .objects_in_use(tenant, before, live_upto, &mut live)
                 .await?;
             let held: HashSet<String> = self
                 .store()
@@ -325,7 +317,7 @@ impl Engine {
             after = last;
         }
         let _guard = self.inner.projection_lock.lock().await;
-        self.objects_appended(tenant, before, live_upto, &mut live)
+        self.objects_in_use(tenant, before, live_upto, &mut live)
             .await?;
         done.content_forgotten = self.write_graph(|g| {
             g.tenant_if_any(tenant).map_or(0, |t| {
@@ -336,27 +328,18 @@ impl Engine {
     }
 
     /// Adds to `live` the objects of the tenant's events after `after` dated at or after
-    /// `since`; the log position read up to.
-    async fn objects_appended(
+    /// `since`; the log position they were read up to (read first: what is appended while
+    /// they are read is counted again next time, never missed).
+    async fn objects_in_use(
         &self,
         tenant: &str,
         since: Timestamp,
-        mut after: i64,
+        after: i64,
         live: &mut HashSet<String>,
     ) -> Result<i64, EngineError> {
-        loop {
-            let page = self.store().events_after(Some(tenant), after, PAGE).await?;
-            let Some(last) = page.last().map(|e| e.seq) else {
-                return Ok(after);
-            };
-            live.extend(
-                page.iter()
-                    .filter(|e| e.at >= since)
-                    .filter_map(|e| serde_json::from_str::<Event>(&e.body).ok()?.object)
-                    .map(|o| o.id),
-            );
-            after = last;
-        }
+        let upto = self.store().last_seq().await?;
+        live.extend(self.store().objects_since(tenant, since, after).await?);
+        Ok(upto)
     }
 }
 

@@ -434,8 +434,14 @@ pub trait Store: Send + Sync + 'static {
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredEvent>>;
-    /// The ids of the objects a tenant's events dated at or after `since` are about.
-    async fn objects_since(&self, tenant: &str, since: Timestamp) -> Result<Vec<String>>;
+    /// The ids of the objects a tenant's events after position `after`, dated at or after
+    /// `since`, are about.
+    async fn objects_since(
+        &self,
+        tenant: &str,
+        since: Timestamp,
+        after: i64,
+    ) -> Result<Vec<String>>;
     /// Deletes and rewrites events in one transaction (a retention compaction), unless an
     /// event after `unused.after` dated at or after `unused.since` names one of
     /// `unused.objects` (whose text the rewrites drop): then nothing is written and the answer

@@ -293,6 +293,26 @@ async fn apply_rewrites(
     Ok(())
 }
 
+/// The ids of the objects a tenant's events after position `after`, dated at or after `since`,
+/// are about (read by the (tenant, seq) index).
+async fn object_ids<'e>(
+    ex: impl sqlx::SqliteExecutor<'e>,
+    tenant: &str,
+    since: Timestamp,
+    after: i64,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT json_extract(body, '$.object.id') FROM events INDEXED BY events_tenant_seq
+         WHERE tenant = ? AND seq > ? AND at >= ? AND json_valid(body)
+           AND json_extract(body, '$.object.id') IS NOT NULL",
+    )
+    .bind(tenant)
+    .bind(after)
+    .bind(since.0)
+    .fetch_all(ex)
+    .await?)
+}
+
 /// Builds `INSERT ... VALUES (?,?,..),(..)` for `rows` rows of `cols` columns.
 fn multi_row_insert(head: &str, cols: usize, rows: usize, tail: &str) -> String {
     let tuple = format!("({})", vec!["?"; cols].join(","));
@@ -556,16 +576,13 @@ impl Store for SqliteStore {
         rows.iter().map(event_row).collect()
     }
 
-    async fn objects_since(&self, tenant: &str, since: Timestamp) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT DISTINCT json_extract(body, '$.object.id') FROM events
-             WHERE tenant = ? AND at >= ? AND json_valid(body)
-               AND json_extract(body, '$.object.id') IS NOT NULL",
-        )
-        .bind(tenant)
-        .bind(since.0)
-        .fetch_all(&self.reader)
-        .await?)
+    async fn objects_since(
+        &self,
+        tenant: &str,
+        since: Timestamp,
+        after: i64,
+    ) -> Result<Vec<String>> {
+        object_ids(&self.reader, tenant, since, after).await
     }
 
     async fn compact_events(
@@ -579,18 +596,10 @@ impl Store for SqliteStore {
         // Under the write lock: an event appended since the caller looked would otherwise lose
         // its page's text. Only what was appended since is read (by position).
         if !unused.objects.is_empty() {
-            let used: Vec<Option<String>> = sqlx::query_scalar(
-                "SELECT json_extract(body, '$.object.id') FROM events INDEXED BY events_tenant_seq
-                 WHERE tenant = ? AND seq > ? AND at >= ? AND json_valid(body)",
-            )
-            .bind(tenant)
-            .bind(unused.after)
-            .bind(unused.since.0)
-            .fetch_all(&mut *tx)
-            .await?;
+            let used = object_ids(&mut *tx, tenant, unused.since, unused.after).await?;
             let unused: std::collections::HashSet<&str> =
                 unused.objects.iter().map(String::as_str).collect();
-            if used.iter().flatten().any(|o| unused.contains(o.as_str())) {
+            if used.iter().any(|o| unused.contains(o.as_str())) {
                 return Ok(false);
             }
         }
